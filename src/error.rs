@@ -1,0 +1,164 @@
+//! The one error type every fallible stethoscope call returns.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while configuring, installing or shutting down stethoscope.
+///
+/// Each message says what was wrong *and* what to do about it, so it can be shown to an operator
+/// as is:
+///
+/// ```
+/// let err = stethoscope::Stethoscope::builder()
+///     .from_env_with(|var| (var == "LOG_FORMAT").then(|| "yaml".to_string()))
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"invalid LOG_FORMAT="yaml": expected "json" or "pretty""#
+/// );
+/// ```
+///
+/// Telemetry failures that happen *after* installation (a blocked stdout, a collector that is
+/// down) are never reported through this type: they are counted and never reach the host
+/// application's code paths.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An environment variable held a value stethoscope cannot use.
+    InvalidEnv {
+        /// The variable's name, e.g. `LOG_FORMAT`.
+        var: &'static str,
+        /// The value that was found.
+        value: String,
+        /// What is accepted instead, e.g. `expected "json" or "pretty"`.
+        expected: String,
+    },
+    /// A value passed to a builder method cannot be used.
+    InvalidConfig {
+        /// The setting, named after its builder method, e.g. `with_log_filter`.
+        setting: &'static str,
+        /// The rejected value, rendered for humans.
+        value: String,
+        /// What is accepted instead.
+        expected: String,
+    },
+    /// `init()` (or `install()`) was called a second time in this process.
+    AlreadyInitialized,
+    /// Another library already installed a global `tracing` subscriber.
+    SubscriberAlreadySet,
+    /// An I/O operation needed for setup failed (opening the log file, spawning the writer thread).
+    Io {
+        /// What stethoscope was doing, e.g. `opening log file "/var/log/app.json"`.
+        context: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Shutdown could not write every queued log line before its deadline.
+    FlushTimeout {
+        /// The deadline that passed.
+        deadline: Duration,
+        /// Bytes of log output that were still queued when it passed.
+        pending_bytes: usize,
+    },
+}
+
+impl Error {
+    #[cold]
+    pub(crate) fn invalid_env(var: &'static str, value: &str, expected: impl Into<String>) -> Self {
+        Error::InvalidEnv {
+            var,
+            value: value.to_owned(),
+            expected: expected.into(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn invalid_config(
+        setting: &'static str,
+        value: impl fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
+        Error::InvalidConfig {
+            setting,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Returns `true` if this error was caused by an invalid environment variable.
+    ///
+    /// ```
+    /// let err = stethoscope::Stethoscope::builder()
+    ///     .from_env_with(|var| (var == "LOG_LEVEL").then(|| "loud".to_string()))
+    ///     .unwrap_err();
+    /// assert!(err.is_invalid_env());
+    /// ```
+    pub fn is_invalid_env(&self) -> bool {
+        matches!(self, Error::InvalidEnv { .. })
+    }
+
+    /// Returns `true` if stethoscope (or another global subscriber) was already installed.
+    pub fn is_already_initialized(&self) -> bool {
+        matches!(
+            self,
+            Error::AlreadyInitialized | Error::SubscriberAlreadySet
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidEnv {
+                var,
+                value,
+                expected,
+            } => write!(f, "invalid {var}={value:?}: {expected}"),
+            Error::InvalidConfig {
+                setting,
+                value,
+                expected,
+            } => write!(f, "invalid value for {setting}: {value}: {expected}"),
+            Error::AlreadyInitialized => f.write_str(
+                "stethoscope is already initialized in this process: call `stethoscope::init()` \
+                 once, in `main`, and keep the returned Guard alive until exit",
+            ),
+            Error::SubscriberAlreadySet => f.write_str(
+                "a global tracing subscriber is already installed by something else: remove the \
+                 other `set_global_default`/`fmt().init()` call, or add `stethoscope::logging::JsonLayer` \
+                 to your own registry instead of calling `stethoscope::init()`",
+            ),
+            Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::FlushTimeout {
+                deadline,
+                pending_bytes,
+            } => write!(
+                f,
+                "log output did not drain within {deadline:?} ({pending_bytes} bytes still queued): \
+                 the log destination is blocked or too slow; give shutdown a longer deadline or \
+                 check what consumes the process's output"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

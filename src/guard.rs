@@ -1,0 +1,63 @@
+//! [`Guard`]: keeps telemetry running; flushes and shuts it down when dropped.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::logging::{NonBlocking, WriterGuard};
+
+/// Returned by [`init`](crate::init) and [`Builder::install`](crate::Builder::install).
+///
+/// Keep it alive for the life of the process (`let _telemetry = stethoscope::init()?;` in
+/// `main`; note `let _ = ...` would drop it at once). Dropping it writes every queued log line,
+/// waiting at most 5 seconds for a stalled destination, and never panics; use
+/// [`Guard::shutdown`] to choose the deadline and see whether it was met.
+#[must_use = "dropping the guard shuts telemetry down; bind it: `let _telemetry = stethoscope::init()?;`"]
+pub struct Guard {
+    writer: NonBlocking,
+    writer_guard: Option<WriterGuard>,
+}
+
+impl Guard {
+    pub(crate) fn new(writer: NonBlocking, writer_guard: WriterGuard) -> Self {
+        Guard {
+            writer,
+            writer_guard: Some(writer_guard),
+        }
+    }
+
+    /// Log lines dropped so far because the output could not keep up (or failed).
+    pub fn dropped_log_lines(&self) -> u64 {
+        self.writer.dropped_lines()
+    }
+
+    /// Writes out every log line queued so far, waiting at most `timeout`; telemetry keeps
+    /// running.
+    ///
+    /// # Errors
+    /// [`Error::FlushTimeout`] if the destination did not accept the output in time.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.writer.flush_within(timeout)
+    }
+
+    /// Flushes everything and stops the background work, waiting at most `deadline`.
+    ///
+    /// # Errors
+    /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
+    /// time; the remaining lines are abandoned so that the caller is not blocked further.
+    pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
+        match self.writer_guard.take() {
+            Some(guard) => guard.shutdown(deadline),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("dropped_log_lines", &self.dropped_log_lines())
+            .field("running", &self.writer_guard.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,347 @@
+//! [`init`] and the [`Builder`] behind it: configure every pillar, then install it globally.
+
+use std::fs::OpenOptions;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{self, LogFormat, LogOutput};
+use crate::error::Error;
+use crate::guard::Guard;
+use crate::logging::line::Fields;
+use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
+use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
+use crate::panic_hook;
+
+/// Set once the first installation succeeds: a process has one global subscriber.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// The default log filter when neither the builder, `RUST_LOG` nor `LOG_LEVEL` says otherwise.
+pub const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Installs everything with defaults taken from the environment; keep the returned [`Guard`]
+/// alive until the process exits.
+///
+/// Equivalent to `Stethoscope::builder().from_env()?.install()`. See [`Builder::from_env`] for
+/// the variables read.
+///
+/// # Errors
+/// An [`Error`] naming the variable when an environment variable is invalid, and
+/// [`Error::AlreadyInitialized`] on a second call.
+///
+/// # Examples
+/// ```no_run
+/// fn main() -> Result<(), stethoscope::Error> {
+///     let _telemetry = stethoscope::init()?;
+///     stethoscope::info!(port = 8080, "listening");
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<Guard, Error> {
+    Stethoscope::builder().from_env()?.install()
+}
+
+/// Entry point for configuring stethoscope in code.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Stethoscope;
+
+impl Stethoscope {
+    /// A [`Builder`] with the defaults: JSON logs to stdout at `info`, default redactions,
+    /// the panic hook on. Nothing is read from the environment until [`Builder::from_env`].
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
+/// Configures stethoscope; finish with [`Builder::install`].
+///
+/// Setters that can reject their input return `Result<Self, Error>`, so a mistake is reported
+/// where it is made. Later calls win, so `builder().from_env()?.with_log_format(..)` lets code
+/// override the environment and `builder().with_log_format(..).from_env()?` the reverse.
+///
+/// ```
+/// use stethoscope::{LogFormat, LogOutput, Stethoscope};
+///
+/// let builder = Stethoscope::builder()
+///     .with_service_name("indexer")
+///     .with_log_filter("info,indexer::db=debug")?
+///     .with_log_format(LogFormat::Json)
+///     .with_redacted_fields(["private_key", "*_secret"])?
+///     .with_log_output(LogOutput::Stderr);
+/// # drop(builder);
+/// # Ok::<(), stethoscope::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.install()`"]
+pub struct Builder {
+    service_name: Option<String>,
+    filter: Option<String>,
+    format: LogFormat,
+    redactor: Redactor,
+    output: LogOutput,
+    buffer_bytes: usize,
+    panic_hook: bool,
+    ansi: Option<bool>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            service_name: None,
+            filter: None,
+            format: LogFormat::default(),
+            redactor: Redactor::new(DEFAULT_REDACTED_FIELDS).unwrap_or_default(),
+            output: LogOutput::default(),
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            panic_hook: true,
+            ansi: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Names the service; written as `service` on every log line. Defaults to
+    /// `OTEL_SERVICE_NAME`, else the executable's name.
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Sets the log filter in `RUST_LOG` syntax, e.g. `info,indexer::db=debug`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] with the parser's message when a directive is invalid.
+    pub fn with_log_filter(mut self, directives: &str) -> Result<Self, Error> {
+        config::parse_filter(directives).map_err(|why| {
+            Error::invalid_config("with_log_filter", format!("{directives:?}"), why)
+        })?;
+        self.filter = Some(directives.to_owned());
+        Ok(self)
+    }
+
+    /// Chooses JSON (default) or pretty lines.
+    pub fn with_log_format(mut self, format: LogFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Redacts fields matching `patterns`, in addition to the defaults
+    /// ([`DEFAULT_REDACTED_FIELDS`](crate::logging::DEFAULT_REDACTED_FIELDS)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty pattern or one made only of `*`.
+    pub fn with_redacted_fields<I, S>(mut self, patterns: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        crate::logging::json::add_patterns(&mut self.redactor, patterns)?;
+        Ok(self)
+    }
+
+    /// Removes the default redaction patterns (patterns added later still apply).
+    pub fn without_default_redactions(mut self) -> Self {
+        self.redactor = Redactor::default();
+        self
+    }
+
+    /// Chooses where log lines go (default stdout).
+    pub fn with_log_output(mut self, output: LogOutput) -> Self {
+        self.output = output;
+        self
+    }
+
+    /// Bounds queued log output in bytes (default 16 MiB); lines beyond it are dropped and
+    /// counted rather than blocking the application.
+    pub fn with_log_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.buffer_bytes = bytes;
+        self
+    }
+
+    /// Turns the panic hook on (default) or off. When on, a panic is logged as one `error` line
+    /// (message, location, thread, backtrace when `RUST_BACKTRACE` enables it, trace id when
+    /// inside a span) and queued lines are flushed before the previous hook runs.
+    pub fn with_panic_hook(mut self, enabled: bool) -> Self {
+        self.panic_hook = enabled;
+        self
+    }
+
+    /// Forces ANSI colours in the pretty format on or off (default: on for a terminal unless
+    /// `NO_COLOR` is set).
+    pub fn with_ansi(mut self, ansi: bool) -> Self {
+        self.ansi = Some(ansi);
+        self
+    }
+
+    /// Applies the process environment:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `RUST_LOG` | log filter, e.g. `info,indexer::db=debug` |
+    /// | `LOG_LEVEL` | `trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`: used when `RUST_LOG` is unset |
+    /// | `LOG_FORMAT` | `json` or `pretty` |
+    /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
+    /// | `OTEL_SERVICE_NAME` | the service name |
+    /// | `NO_COLOR` | any value turns colours off in the pretty format |
+    ///
+    /// Empty values count as unset.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEnv`] naming the variable, its value and what is accepted.
+    pub fn from_env(self) -> Result<Self, Error> {
+        self.from_env_with(|var| std::env::var(var).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env) but reads variables through `lookup`, e.g. from a
+    /// configuration file or a test's map.
+    ///
+    /// ```
+    /// let err = stethoscope::Stethoscope::builder()
+    ///     .from_env_with(|var| (var == "RUST_LOG").then(|| "info,db=loud".to_string()))
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with(r#"invalid RUST_LOG="info,db=loud": "#));
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`from_env`](Self::from_env).
+    pub fn from_env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |var: &str| lookup(var).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("RUST_LOG") {
+            config::parse_filter(&v).map_err(|why| Error::invalid_env("RUST_LOG", &v, why))?;
+            self.filter = Some(v);
+        } else if let Some(v) = get("LOG_LEVEL") {
+            let directive = config::log_level_directive(&v).ok_or_else(|| {
+                Error::invalid_env(
+                    "LOG_LEVEL",
+                    &v,
+                    "expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\", \"fatal\", \"silent\"",
+                )
+            })?;
+            self.filter = Some(directive.to_owned());
+        }
+        if let Some(v) = get("LOG_FORMAT") {
+            self.format = LogFormat::parse(&v).ok_or_else(|| {
+                Error::invalid_env("LOG_FORMAT", &v, "expected \"json\" or \"pretty\"")
+            })?;
+        }
+        if let Some(v) = get("STETHOSCOPE_REDACT") {
+            for pattern in config::split_list(&v) {
+                self.redactor
+                    .add(pattern)
+                    .map_err(|why| Error::invalid_env("STETHOSCOPE_REDACT", &v, why))?;
+            }
+        }
+        if let Some(v) = get("OTEL_SERVICE_NAME") {
+            self.service_name = Some(v.trim().to_owned());
+        }
+        if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            self.ansi = Some(false);
+        }
+        Ok(self)
+    }
+
+    /// Installs the configured pillars as this process's global telemetry.
+    ///
+    /// # Errors
+    /// * [`Error::AlreadyInitialized`] if stethoscope was installed before in this process;
+    /// * [`Error::SubscriberAlreadySet`] if another global `tracing` subscriber exists;
+    /// * [`Error::Io`] if the log file cannot be opened or the writer thread cannot start.
+    pub fn install(self) -> Result<Guard, Error> {
+        if INSTALLED.swap(true, Ordering::SeqCst) {
+            return Err(Error::AlreadyInitialized);
+        }
+        let result = self.install_once();
+        if result.is_err() {
+            // Nothing global was left in place: a corrected retry may succeed.
+            INSTALLED.store(false, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn install_once(self) -> Result<Guard, Error> {
+        let filter_text = self.filter.as_deref().unwrap_or(DEFAULT_LOG_FILTER);
+        let filter: EnvFilter = config::parse_filter(filter_text)
+            .map_err(|why| Error::invalid_config("with_log_filter", filter_text, why))?;
+        let log_max_level = filter.max_level_hint();
+
+        let destination: Box<dyn io::Write + Send> = match self.output {
+            LogOutput::Stdout => Box::new(io::stdout()),
+            LogOutput::Stderr => Box::new(io::stderr()),
+            LogOutput::File(path) => Box::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| Error::io(format!("opening log file {}", path.display()), e))?,
+            ),
+            LogOutput::Writer(w) => w,
+        };
+        let (writer, writer_guard) = NonBlocking::builder()
+            .buffer_bytes(self.buffer_bytes)
+            .spawn(destination)?;
+
+        let service = self.service_name.or_else(default_service_name);
+        let mut fields = Fields::default();
+        fields.policy.redactor = self.redactor;
+        if let Some(service) = &service {
+            fields.add_constant("service", service);
+        }
+        let (json, pretty) = match self.format {
+            LogFormat::Json => (
+                Some(
+                    JsonLayer::new()
+                        .with_fields(fields)
+                        .with_writer(writer.clone()),
+                ),
+                None,
+            ),
+            LogFormat::Pretty => {
+                let mut layer = PrettyLayer::new().with_fields(fields);
+                if let Some(ansi) = self.ansi {
+                    layer = layer.with_ansi(ansi);
+                }
+                (None, Some(layer.with_writer(writer.clone())))
+            }
+        };
+        let subscriber = tracing_subscriber::registry()
+            .with(filter)
+            .with(json)
+            .with(pretty);
+        tracing::subscriber::set_global_default(subscriber)
+            .map_err(|_| Error::SubscriberAlreadySet)?;
+
+        // Bridge the `log` crate; another logger may own it already, which is not fatal.
+        let mut bridge = tracing_log::LogTracer::builder();
+        if let Some(level) = log_max_level {
+            bridge = bridge.with_max_level(level_filter_to_log(level));
+        }
+        if let Err(e) = bridge.init() {
+            tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
+        }
+
+        if self.panic_hook {
+            panic_hook::install(writer.clone());
+        }
+        Ok(Guard::new(writer, writer_guard))
+    }
+}
+
+fn default_service_name() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.file_stem()?.to_string_lossy().into_owned())
+}
+
+fn level_filter_to_log(level: tracing_subscriber::filter::LevelFilter) -> log::LevelFilter {
+    use tracing_subscriber::filter::LevelFilter;
+    match level {
+        LevelFilter::OFF => log::LevelFilter::Off,
+        LevelFilter::ERROR => log::LevelFilter::Error,
+        LevelFilter::WARN => log::LevelFilter::Warn,
+        LevelFilter::INFO => log::LevelFilter::Info,
+        LevelFilter::DEBUG => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    }
+}

@@ -1,0 +1,63 @@
+//! Production observability for async Rust in one line.
+//!
+//! `stethoscope` brings the Node.js production-diagnostics toolbox (pino, prom-client,
+//! OpenTelemetry, event-loop utilization, CPU profiles and flame graphs, heap snapshots,
+//! clinic doctor) to Rust and tokio, as composable `tracing` layers built on the ecosystem's
+//! own crates.
+//!
+//! **Compiler support:** requires rustc 1.86+.
+//!
+//! # In applications
+//!
+//! Call [`init`] once in `main` and keep the [`Guard`]:
+//!
+//! ```no_run
+//! fn main() -> Result<(), stethoscope::Error> {
+//!     let _telemetry = stethoscope::init()?; // JSON logs on stdout, RUST_LOG / LOG_LEVEL filter
+//!     let span = stethoscope::info_span!("request", request_id = "r-17");
+//!     let _entered = span.enter();
+//!     stethoscope::info!(rows = 500, "batch written"); // carries request_id and trace ids
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Configure in code with [`Stethoscope::builder`]; every environment variable read is
+//! listed on [`Builder::from_env`], and every invalid value is an [`Error`] that names it.
+//!
+//! # In libraries
+//!
+//! Libraries only emit: use `tracing`'s macros (re-exported here as [`info!`] and friends, and
+//! [`macro@instrument`]); the application decides where the data goes.
+//!
+//! `#[stethoscope::instrument]` is `tracing`'s attribute re-exported. Its expansion names the
+//! `tracing` crate by absolute path (`::tracing::...`), so the crate that uses the attribute
+//! needs `tracing = "0.1"` in its own `[dependencies]`; the level macros work without it.
+//!
+//! # Pillars
+//!
+//! | pillar | module | status |
+//! |---|---|---|
+//! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
+//! | Prometheus metrics, admin server | `metric`, `admin` | planned |
+//! | OpenTelemetry traces and propagation | `trace` | planned |
+//! | tokio utilization, slow operations | `runtime` | planned |
+//! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
+
+mod config;
+mod error;
+mod guard;
+mod init;
+pub mod logging;
+mod panic_hook;
+
+pub use config::{LogFormat, LogOutput};
+pub use error::{Error, Result};
+pub use guard::Guard;
+pub use init::{init, Builder, Stethoscope, DEFAULT_LOG_FILTER};
+
+/// `tracing`, re-exported so applications can use its full API through one dependency.
+pub use tracing;
+pub use tracing::{
+    debug, debug_span, error, error_span, event, info, info_span, instrument, span, trace,
+    trace_span, warn, warn_span, Level, Span,
+};

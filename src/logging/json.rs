@@ -1,0 +1,213 @@
+//! [`JsonLayer`]: one JSON object per line, pino's job.
+
+use std::io::{self, Write};
+use std::time::SystemTime;
+
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::escape::quoted_into;
+use super::line::{level_str, with_line_buffer, with_metadata, Fields};
+use super::redact::Redactor;
+use super::span_data::{self, SpanData};
+use super::timestamp;
+use super::visitor::{Seen, Style, Visitor};
+use crate::error::Error;
+
+/// A [`Layer`] that writes every event as one JSON object per line.
+///
+/// ```json
+/// {"timestamp":"2026-11-25T18:08:14.123456Z","level":"info","target":"indexer::db",
+///  "message":"batch written","rows":500,"request_id":"r-17","block":812,
+///  "span":"write_batch","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}
+/// ```
+///
+/// * `timestamp` is RFC 3339 UTC with microseconds; `level` is lowercase.
+/// * The event's fields come first, then the fields of every span the event is inside, from
+///   the innermost span outwards. **The nearest value wins** on a name clash: an event field
+///   hides a span field of the same name, and an inner span's field hides an outer one's. This
+///   is how pino's child loggers behave, with spans as the child loggers.
+/// * `span`, `trace_id` and `span_id` name the innermost span (absent outside spans). The ids
+///   are W3C lowercase hex.
+/// * A user field named like one of the keys above is written as `fields.<name>`.
+/// * Values: strings escaped per RFC 8259; integers (up to 128 bit) as numbers; floats as
+///   numbers, except NaN/±infinity as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`;
+///   `Debug`/`Display` values as strings; errors passed as `&dyn Error` as
+///   `{"message": "...", "chain": ["cause", ...]}`.
+/// * Fields matching a redaction pattern are written as `"[REDACTED]"`; their values are never
+///   formatted. [`DEFAULT_REDACTED_FIELDS`](super::DEFAULT_REDACTED_FIELDS) apply unless removed.
+///
+/// Span fields are serialized once, when the span is created or [`Span::record`]ed, and copied
+/// into each line, and each line is built in a reused per-thread buffer: after warm-up an event
+/// allocates nothing.
+///
+/// [`Span::record`]: tracing::Span::record
+///
+/// # Examples
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let layer = stethoscope::logging::JsonLayer::new()
+///     .with_writer(std::io::stderr)
+///     .with_constant_field("service", "indexer")
+///     .with_redacted_fields(["card_number"])?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info!(card_number = "4111 1111 1111 1111", "payment accepted");
+/// });
+/// # Ok::<(), stethoscope::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct JsonLayer<W = fn() -> io::Stdout> {
+    make_writer: W,
+    fields: Fields,
+}
+
+impl JsonLayer {
+    /// A layer writing to standard output (synchronously; use [`NonBlocking`](super::NonBlocking)
+    /// or [`stethoscope::init`](crate::init) to keep writes off the application's threads),
+    /// with the default redactions.
+    pub fn new() -> Self {
+        JsonLayer {
+            make_writer: io::stdout,
+            fields: Fields::default(),
+        }
+    }
+}
+
+impl Default for JsonLayer {
+    fn default() -> Self {
+        JsonLayer::new()
+    }
+}
+
+impl<W> JsonLayer<W> {
+    /// Sends lines to `make_writer` instead: anything implementing `tracing-subscriber`'s
+    /// [`MakeWriter`], e.g. `std::io::stderr`, a [`NonBlocking`](super::NonBlocking), or
+    /// `tracing_subscriber::fmt::TestWriter`. Each line is handed over in one `write_all`.
+    pub fn with_writer<W2>(self, make_writer: W2) -> JsonLayer<W2>
+    where
+        W2: for<'a> MakeWriter<'a> + 'static,
+    {
+        JsonLayer {
+            make_writer,
+            fields: self.fields,
+        }
+    }
+
+    /// Adds a field written on every line, e.g. `service`.
+    pub fn with_constant_field(mut self, key: &str, value: &str) -> Self {
+        self.fields.add_constant(key, value);
+        self
+    }
+
+    /// Redacts fields matching `patterns` in addition to those already configured. See
+    /// [`DEFAULT_REDACTED_FIELDS`](super::DEFAULT_REDACTED_FIELDS) for the pattern syntax.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty pattern or one made only of `*`.
+    pub fn with_redacted_fields<I, S>(mut self, patterns: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        add_patterns(&mut self.fields.policy.redactor, patterns)?;
+        Ok(self)
+    }
+
+    /// Removes every redaction pattern, including the defaults.
+    pub fn without_redaction(mut self) -> Self {
+        self.fields.policy.redactor = Redactor::default();
+        self
+    }
+
+    pub(crate) fn with_fields(mut self, fields: Fields) -> Self {
+        self.fields = fields;
+        self
+    }
+}
+
+pub(crate) fn add_patterns<I, S>(redactor: &mut Redactor, patterns: I) -> Result<(), Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    for p in patterns {
+        redactor
+            .add(p.as_ref())
+            .map_err(|why| Error::invalid_config("with_redacted_fields", p.as_ref(), why))?;
+    }
+    Ok(())
+}
+
+impl<S, W> Layer<S> for JsonLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        span_data::on_new_span(attrs, id, &ctx, &self.fields.policy);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        span_data::on_record(id, values, &ctx, &self.fields.policy);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let now = timestamp::format(SystemTime::now());
+        with_metadata(event, |meta, is_log| {
+            with_line_buffer(|buf| {
+                buf.push_str("{\"timestamp\":\"");
+                // The timestamp is ASCII by construction.
+                buf.push_str(std::str::from_utf8(&now).unwrap_or_default());
+                buf.push_str("\",\"level\":\"");
+                buf.push_str(level_str(meta.level()));
+                buf.push_str("\",\"target\":");
+                quoted_into(buf, meta.target());
+                buf.push_str(&self.fields.constant_json);
+
+                let mut seen = Seen::new();
+                event.record(&mut Visitor {
+                    out: buf,
+                    redactor: &self.fields.policy.redactor,
+                    reserved: &self.fields.policy.reserved,
+                    style: Style::Json,
+                    seen: Some(&mut seen),
+                    is_event: true,
+                    skip_log_fields: is_log,
+                    on_field: None,
+                });
+
+                if let Some(leaf) = ctx.event_span(event) {
+                    let mut ids = None;
+                    for span in leaf.scope() {
+                        let ext = span.extensions();
+                        if let Some(data) = ext.get::<SpanData>() {
+                            data.write_json(buf, &mut seen);
+                            ids.get_or_insert(data.ids);
+                        }
+                    }
+                    buf.push_str(",\"span\":");
+                    quoted_into(buf, leaf.name());
+                    if let Some(ids) = ids {
+                        buf.push_str(",\"trace_id\":\"");
+                        buf.push_str(ids.trace_id_str());
+                        buf.push_str("\",\"span_id\":\"");
+                        buf.push_str(ids.span_id_str());
+                        buf.push('"');
+                    }
+                }
+                buf.push_str("}\n");
+                // A failing destination must not disturb the application; writers that need
+                // to report loss (NonBlocking) count it themselves.
+                let _ = self
+                    .make_writer
+                    .make_writer_for(meta)
+                    .write_all(buf.as_bytes());
+            });
+        });
+    }
+}

@@ -1,0 +1,273 @@
+//! A `tracing` field visitor that writes values straight into the line buffer as JSON, with
+//! redaction and reserved-key handling applied on the way.
+
+use std::error::Error as StdError;
+use std::fmt::{self, Write as _};
+
+use tracing_core::field::{Field, Visit};
+
+use super::escape::{escape_into, quoted_into, Escaping};
+use super::redact::{Redactor, REDACTED};
+
+/// Keys stethoscope writes itself. A user field with one of these names is written as
+/// `fields.<name>` instead, so a line never carries the same key twice.
+const RESERVED: &[&str] = &[
+    "timestamp",
+    "level",
+    "target",
+    "message",
+    "span",
+    "trace_id",
+    "span_id",
+];
+
+/// Writes `"key":` (JSON) or ` key=` (pretty) for `name`, renaming reserved names.
+pub(crate) fn write_key(out: &mut String, name: &str, extra_reserved: &[Box<str>], pretty: bool) {
+    let reserved = RESERVED.contains(&name) || extra_reserved.iter().any(|r| &**r == name);
+    if pretty {
+        out.push(' ');
+        if reserved {
+            out.push_str("fields.");
+        }
+        out.push_str(name);
+        out.push('=');
+    } else {
+        out.push_str(if reserved { ",\"fields." } else { ",\"" });
+        escape_into(out, name);
+        out.push_str("\":");
+    }
+}
+
+/// A record of which field names a line already carries, so that the nearest value wins when
+/// an event and its spans (or two spans) share a field name.
+///
+/// Field names in `tracing` are `&'static str` from callsite metadata; a 64-bit mask of a cheap
+/// name hash lets whole spans with no clash be copied without looking at their names.
+#[derive(Debug)]
+pub(crate) struct Seen {
+    names: [&'static str; Seen::CAP],
+    len: usize,
+    pub(crate) mask: u64,
+}
+
+impl Seen {
+    const CAP: usize = 64;
+
+    pub(crate) fn new() -> Self {
+        Seen {
+            names: [""; Seen::CAP],
+            len: 0,
+            mask: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn bit(name: &str) -> u64 {
+        let b = name.as_bytes();
+        let h = b
+            .len()
+            .wrapping_mul(31)
+            .wrapping_add(*b.first().unwrap_or(&0) as usize * 7)
+            .wrapping_add(*b.last().unwrap_or(&0) as usize);
+        1u64 << (h % 64)
+    }
+
+    #[inline]
+    pub(crate) fn insert(&mut self, name: &'static str) {
+        self.mask |= Seen::bit(name);
+        if self.len < Seen::CAP {
+            self.names[self.len] = name;
+            self.len += 1;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.mask & Seen::bit(name) != 0 && self.names[..self.len].contains(&name)
+    }
+}
+
+/// How values are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `,"key":value` pairs of a JSON object.
+    Json,
+    /// ` key=value` pairs for humans; values keep their JSON encoding so strings stay quoted.
+    Pretty,
+}
+
+/// Visits one event's or span's fields, appending them to `out`.
+pub(crate) struct Visitor<'a> {
+    pub(crate) out: &'a mut String,
+    pub(crate) redactor: &'a Redactor,
+    pub(crate) reserved: &'a [Box<str>],
+    pub(crate) style: Style,
+    /// Field names written so far (events only).
+    pub(crate) seen: Option<&'a mut Seen>,
+    /// `Some` for events: the `message` field is the line's message, not a user field.
+    pub(crate) is_event: bool,
+    /// Events bridged from the `log` crate carry their metadata as `log.*` fields, which are
+    /// already folded into the line's `target`; skip them.
+    pub(crate) skip_log_fields: bool,
+    /// Called after each complete field with (name, start, value start, end) offsets in `out`.
+    pub(crate) on_field: Option<&'a mut dyn FnMut(&'static str, usize, usize, usize)>,
+}
+
+impl Visitor<'_> {
+    /// Writes the key for `field`; returns `false` when the value must not be written (the
+    /// field is skipped, or redacted, in which case the placeholder was already written).
+    #[inline]
+    fn begin(&mut self, field: &Field) -> Option<(usize, usize)> {
+        let name = field.name();
+        if self.skip_log_fields && name.starts_with("log.") {
+            return None;
+        }
+        let start = self.out.len();
+        if self.is_event && name == "message" {
+            match self.style {
+                Style::Json => self.out.push_str(",\"message\":"),
+                Style::Pretty => self.out.push(' '),
+            }
+        } else {
+            write_key(self.out, name, self.reserved, self.style == Style::Pretty);
+            if self.redactor.matches(name) {
+                let value_start = self.out.len();
+                quoted_into(self.out, REDACTED);
+                self.finish(field, start, value_start);
+                return None;
+            }
+        }
+        Some((start, self.out.len()))
+    }
+
+    #[inline]
+    fn finish(&mut self, field: &Field, start: usize, value_start: usize) {
+        let name = field.name();
+        if let Some(seen) = self.seen.as_deref_mut() {
+            // The event's own message never clashes with span fields (those are renamed).
+            if !(self.is_event && name == "message") {
+                seen.insert(name);
+            }
+        }
+        if let Some(cb) = self.on_field.as_deref_mut() {
+            cb(name, start, value_start, self.out.len());
+        }
+    }
+
+    fn is_pretty_message(&self, field: &Field) -> bool {
+        self.is_event && self.style == Style::Pretty && field.name() == "message"
+    }
+}
+
+impl Visit for Visitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if let Some((start, vs)) = self.begin(field) {
+            if self.is_pretty_message(field) {
+                self.out.push_str(value);
+            } else {
+                quoted_into(self.out, value);
+            }
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if let Some((start, vs)) = self.begin(field) {
+            if self.is_pretty_message(field) {
+                let _ = write!(self.out, "{value:?}");
+            } else {
+                self.out.push('"');
+                // Writing through the escaper cannot fail; a panicking Debug impl is the
+                // caller's bug and is not caught here.
+                let _ = write!(Escaping(self.out), "{value:?}");
+                self.out.push('"');
+            }
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if let Some((start, vs)) = self.begin(field) {
+            let _ = write!(self.out, "{value}");
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if let Some((start, vs)) = self.begin(field) {
+            let _ = write!(self.out, "{value}");
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        if let Some((start, vs)) = self.begin(field) {
+            let _ = write!(self.out, "{value}");
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        if let Some((start, vs)) = self.begin(field) {
+            let _ = write!(self.out, "{value}");
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if let Some((start, vs)) = self.begin(field) {
+            write_f64(self.out, value);
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if let Some((start, vs)) = self.begin(field) {
+            self.out.push_str(if value { "true" } else { "false" });
+            self.finish(field, start, vs);
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn StdError + 'static)) {
+        if let Some((start, vs)) = self.begin(field) {
+            write_error(self.out, value);
+            self.finish(field, start, vs);
+        }
+    }
+}
+
+/// Finite floats are JSON numbers; NaN and the infinities, which JSON cannot express, are the
+/// strings `"NaN"`, `"Infinity"` and `"-Infinity"` (JavaScript's spelling) so the value is
+/// not silently lost as `null`.
+pub(crate) fn write_f64(out: &mut String, value: f64) {
+    if value.is_finite() {
+        let _ = write!(out, "{value}");
+    } else if value.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if value > 0.0 {
+        out.push_str("\"Infinity\"");
+    } else {
+        out.push_str("\"-Infinity\"");
+    }
+}
+
+/// An error becomes `{"message":"<Display>","chain":["<source>", ...]}`: the message for
+/// humans and the causes in order, each searchable.
+pub(crate) fn write_error(out: &mut String, err: &(dyn StdError + 'static)) {
+    out.push_str("{\"message\":\"");
+    let _ = write!(Escaping(out), "{err}");
+    out.push_str("\",\"chain\":[");
+    let mut source = err.source();
+    let mut first = true;
+    while let Some(cause) = source {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('"');
+        let _ = write!(Escaping(out), "{cause}");
+        out.push('"');
+        source = cause.source();
+    }
+    out.push_str("]}");
+}
