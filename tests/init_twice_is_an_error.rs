@@ -1,0 +1,56 @@
+//! A second installation returns an error (never a panic) and leaves the first one working.
+
+use std::time::Duration;
+
+use stethoscope::{Error, LogOutput, Stethoscope};
+
+#[derive(Clone, Default)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_second_init_fails_with_already_initialized() {
+    let sink = Sink::default();
+    let guard = Stethoscope::builder()
+        .with_log_output(LogOutput::Writer(Box::new(sink.clone())))
+        .install()
+        .unwrap();
+    let second = stethoscope::init().unwrap_err();
+    assert!(matches!(second, Error::AlreadyInitialized), "{second:?}");
+    assert!(second.is_already_initialized());
+    assert!(
+        second
+            .to_string()
+            .contains("call `stethoscope::init()` once"),
+        "{second}"
+    );
+
+    stethoscope::info!(still = "working", "after the failed second init");
+    guard.shutdown(Duration::from_secs(5)).unwrap();
+    let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let line: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(line["still"], "working");
+    // The default service name is the executable's (cargo adds a hash to test binaries).
+    let service = line["service"].as_str().unwrap();
+    assert!(service.starts_with("init_twice_is_an_error"), "{line}");
+}
+
+#[test]
+fn a_foreign_global_subscriber_is_reported() {
+    // Runs in its own process under nextest; under `cargo test` the other test may have
+    // installed first, which is the same family of error.
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    let err = Stethoscope::builder()
+        .with_log_output(LogOutput::Writer(Box::new(Sink::default())))
+        .install()
+        .unwrap_err();
+    assert!(err.is_already_initialized(), "{err:?}");
+}

@@ -1,0 +1,170 @@
+//! Every line is one JSON object with the event's fields, the span chain's fields (nearest
+//! wins), the innermost span's name and W3C ids shared along the trace.
+
+mod support;
+
+use serde_json::Value;
+use stethoscope::logging::JsonLayer;
+use support::json_lines_of;
+
+fn is_hex(v: &Value, len: usize) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+#[test]
+fn an_event_outside_spans_has_the_base_keys_and_its_fields() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        tracing::warn!(target: "indexer::db", rows = 500u64, table = "txs", ok = true, "batch written");
+    });
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert_eq!(l["level"], "warn");
+    assert_eq!(l["target"], "indexer::db");
+    assert_eq!(l["message"], "batch written");
+    assert_eq!(l["rows"], 500);
+    assert_eq!(l["table"], "txs");
+    assert_eq!(l["ok"], true);
+    let ts = l["timestamp"].as_str().unwrap();
+    assert_eq!(ts.len(), 27, "{ts}");
+    assert!(
+        ts.ends_with('Z') && ts.as_bytes()[10] == b'T' && ts.as_bytes()[19] == b'.',
+        "{ts}"
+    );
+    for absent in ["span", "trace_id", "span_id"] {
+        assert!(
+            l.get(absent).is_none(),
+            "{absent} present outside spans: {l}"
+        );
+    }
+}
+
+#[test]
+fn span_fields_appear_on_every_line_inside_the_span_with_the_nearest_value_winning() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        let request = tracing::info_span!("request", request_id = "r-17", shard = 1, user = "ada");
+        let _r = request.enter();
+        tracing::info!("outer");
+        let batch = tracing::info_span!("write_batch", shard = 2, rows = 3);
+        let _b = batch.enter();
+        tracing::info!(user = "event-wins", "inner");
+    });
+    assert_eq!(lines.len(), 2);
+    let (outer, inner) = (&lines[0], &lines[1]);
+    assert_eq!(outer["request_id"], "r-17");
+    assert_eq!(outer["shard"], 1);
+    assert_eq!(outer["span"], "request");
+
+    assert_eq!(inner["request_id"], "r-17", "outer span's field inherited");
+    assert_eq!(inner["shard"], 2, "inner span wins over outer");
+    assert_eq!(inner["rows"], 3);
+    assert_eq!(inner["user"], "event-wins", "event wins over spans");
+    assert_eq!(inner["span"], "write_batch");
+
+    assert!(
+        is_hex(&outer["trace_id"], 32) && is_hex(&outer["span_id"], 16),
+        "{outer}"
+    );
+    assert_eq!(
+        inner["trace_id"], outer["trace_id"],
+        "one trace along the chain"
+    );
+    assert_ne!(inner["span_id"], outer["span_id"]);
+    // The raw line must not repeat a key (serde_json would silently keep the last).
+    let raw = inner.to_string();
+    assert_eq!(raw.matches("\"shard\"").count(), 1, "{raw}");
+}
+
+#[test]
+fn separate_root_spans_start_separate_traces() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        for _ in 0..2 {
+            let span = tracing::info_span!("job");
+            let _e = span.enter();
+            tracing::info!("run");
+        }
+    });
+    assert_ne!(lines[0]["trace_id"], lines[1]["trace_id"]);
+}
+
+#[test]
+fn fields_recorded_later_show_on_subsequent_lines() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        let span = tracing::info_span!(
+            "block",
+            height = 812_000,
+            txs = tracing::field::Empty,
+            status = "pending"
+        );
+        let _e = span.enter();
+        tracing::info!("before");
+        span.record("txs", 3);
+        span.record("status", "done");
+        tracing::info!("after");
+    });
+    assert!(lines[0].get("txs").is_none());
+    assert_eq!(lines[0]["status"], "pending");
+    assert_eq!(lines[1]["txs"], 3);
+    assert_eq!(lines[1]["status"], "done");
+    assert_eq!(lines[1]["height"], 812_000);
+    assert_eq!(lines[1].to_string().matches("\"status\"").count(), 1);
+}
+
+#[test]
+fn explicit_parents_are_followed() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        let parent = tracing::info_span!("parent", job = "reindex");
+        tracing::info!(parent: &parent, "explicit");
+    });
+    assert_eq!(lines[0]["job"], "reindex");
+    assert_eq!(lines[0]["span"], "parent");
+}
+
+#[test]
+fn user_fields_named_like_reserved_keys_are_renamed_not_duplicated() {
+    let layer = JsonLayer::new().with_constant_field("service", "indexer");
+    let lines = json_lines_of(layer, || {
+        let span = tracing::info_span!("s", message = "span msg", level = 3);
+        let _e = span.enter();
+        tracing::info!(
+            timestamp = 5,
+            target = "t",
+            service = "other",
+            "real message"
+        );
+    });
+    let l = &lines[0];
+    assert_eq!(l["message"], "real message");
+    assert_eq!(l["level"], "info");
+    assert_eq!(l["service"], "indexer");
+    assert_eq!(l["fields.timestamp"], 5);
+    assert_eq!(l["fields.target"], "t");
+    assert_eq!(l["fields.service"], "other");
+    assert_eq!(l["fields.message"], "span msg");
+    assert_eq!(l["fields.level"], 3);
+}
+
+#[test]
+fn log_crate_records_keep_their_own_target() {
+    use tracing_subscriber::prelude::*;
+    let capture = support::Capture::default();
+    let subscriber =
+        tracing_subscriber::registry().with(JsonLayer::new().with_writer(capture.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        // What `LogTracer` produces for `log::info!(target: "legacy", "hello {}", 1)`.
+        let record = log::Record::builder()
+            .args(format_args!("hello {}", 1))
+            .level(log::Level::Info)
+            .target("legacy")
+            .file(Some("legacy.rs"))
+            .line(Some(7))
+            .module_path(Some("legacy"))
+            .build();
+        tracing_log::format_trace(&record).unwrap();
+    });
+    let lines = capture.json_lines();
+    assert_eq!(lines[0]["target"], "legacy");
+    assert_eq!(lines[0]["message"], "hello 1");
+    assert!(lines[0].get("log.target").is_none(), "{}", lines[0]);
+}

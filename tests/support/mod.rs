@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: an in-memory capture writer and JSON parsing.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+
+use tracing_subscriber::fmt::MakeWriter;
+
+/// A cloneable in-memory destination: a `Write` and a `MakeWriter` onto one buffer.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).expect("output is UTF-8")
+    }
+
+    /// Every line parsed as JSON; panics with the offending line if one is not.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
+            .collect()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+/// Runs `f` with a registry + `JsonLayer` writing to a fresh capture; returns the parsed lines.
+pub fn json_lines_of(
+    layer: stethoscope::logging::JsonLayer,
+    f: impl FnOnce(),
+) -> Vec<serde_json::Value> {
+    use tracing_subscriber::prelude::*;
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
+    tracing::subscriber::with_default(subscriber, f);
+    capture.json_lines()
+}
