@@ -9,15 +9,15 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// A cloneable in-memory destination: a `Write` and a `MakeWriter` onto one buffer.
 #[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).expect("output is UTF-8")
     }
 
     /// Every line parsed as JSON; panics with the offending line if one is not.
-    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn json_lines(&self) -> Vec<serde_json::Value> {
         self.text()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
@@ -43,7 +43,7 @@ impl<'a> MakeWriter<'a> for Capture {
 }
 
 /// Runs `f` with a registry + `JsonLayer` writing to a fresh capture; returns the parsed lines.
-pub fn json_lines_of(
+pub(crate) fn json_lines_of(
     layer: stethoscope::logging::JsonLayer,
     f: impl FnOnce(),
 ) -> Vec<serde_json::Value> {
