@@ -153,15 +153,17 @@ fn log_crate_records_keep_their_own_target() {
         tracing_subscriber::registry().with(JsonLayer::new().with_writer(capture.clone()));
     tracing::subscriber::with_default(subscriber, || {
         // What `LogTracer` produces for `log::info!(target: "legacy", "hello {}", 1)`.
-        let record = log::Record::builder()
-            .args(format_args!("hello {}", 1))
-            .level(log::Level::Info)
-            .target("legacy")
-            .file(Some("legacy.rs"))
-            .line(Some(7))
-            .module_path(Some("legacy"))
-            .build();
-        tracing_log::format_trace(&record).unwrap();
+        tracing_log::format_trace(
+            &log::Record::builder()
+                .args(format_args!("hello {}", 1))
+                .level(log::Level::Info)
+                .target("legacy")
+                .file(Some("legacy.rs"))
+                .line(Some(7))
+                .module_path(Some("legacy"))
+                .build(),
+        )
+        .unwrap();
     });
     let lines = capture.json_lines();
     assert_eq!(lines[0]["target"], "legacy");
