@@ -2,60 +2,103 @@
 
 use std::fmt;
 
-/// Which bytes need an escape: `"`, `\` and the C0 controls. Everything else, including
-/// non-ASCII UTF-8, is copied verbatim (JSON text is UTF-8).
+/// `ESCAPE[b]` is non-zero for the bytes JSON strings cannot hold raw: `"`, `\` and the C0
+/// controls. Everything else, including non-ASCII UTF-8, is copied verbatim.
+static ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Whether any byte of the 8 in `word` needs escaping, tested all at once (SWAR): a byte below
+/// 0x20, or equal to `"` or `\\`.
 #[inline]
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    (below_space | has_zero(word ^ (ONES * b'"' as u64)) | has_zero(word ^ (ONES * b'\\' as u64)))
+        != 0
 }
 
 /// Appends `s` to `out` as the *inside* of a JSON string (no surrounding quotes).
 ///
-/// Runs of clean bytes are copied with one `push_str`, so the common case (no escapes) is a
-/// scan plus a memcpy.
-pub(crate) fn escape_into(out: &mut String, s: &str) {
+/// Clean input (the common case) is scanned eight bytes at a time and copied with one
+/// `extend_from_slice`.
+#[inline]
+pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        if word_needs_escape(word) {
+            break;
+        }
+        clean += 8;
+    }
+    while clean < bytes.len() && !ESCAPE[bytes[clean] as usize] {
+        clean += 1;
+    }
+    out.extend_from_slice(&bytes[..clean]);
+    if clean < bytes.len() {
+        escape_slow(out, &bytes[clean..]);
+    }
+}
+
+/// The byte-at-a-time path, from the first byte that needs an escape.
+#[cold]
+fn escape_slow(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if !needs_escape(b) {
+        if !ESCAPE[b as usize] {
             continue;
         }
-        if start < i {
-            out.push_str(&s[start..i]);
-        }
+        out.extend_from_slice(&bytes[start..i]);
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
             _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 0xf) as usize] as char);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 0xf) as usize],
+                ]);
             }
         }
         start = i + 1;
     }
-    if start < bytes.len() {
-        out.push_str(&s[start..]);
-    }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// Appends `s` to `out` as a complete JSON string, quotes included.
 #[inline]
-pub(crate) fn quoted_into(out: &mut String, s: &str) {
-    out.push('"');
+pub(crate) fn quoted_into(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     escape_into(out, s);
-    out.push('"');
+    out.push(b'"');
 }
 
 /// A `fmt::Write` adapter that JSON-escapes everything written through it, so `Debug` and
 /// `Display` output lands in the buffer already escaped, without an intermediate `String`.
-pub(crate) struct Escaping<'a>(pub(crate) &'a mut String);
+pub(crate) struct Escaping<'a>(pub(crate) &'a mut Vec<u8>);
 
 impl fmt::Write for Escaping<'_> {
     #[inline]
@@ -65,15 +108,26 @@ impl fmt::Write for Escaping<'_> {
     }
 }
 
+/// A `fmt::Write` adapter that appends verbatim (the pretty format's messages).
+pub(crate) struct Raw<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl fmt::Write for Raw<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn roundtrip(s: &str) {
-        let mut out = String::new();
+        let mut out = Vec::new();
         quoted_into(&mut out, s);
-        let back: String = serde_json::from_str(&out).expect("valid JSON string");
-        assert_eq!(back, s, "escaped form: {out}");
+        let back: String = serde_json::from_slice(&out).expect("valid JSON string");
+        assert_eq!(back, s, "escaped form: {}", String::from_utf8_lossy(&out));
     }
 
     #[test]
@@ -93,10 +147,25 @@ mod tests {
     }
 
     #[test]
+    fn the_word_test_agrees_with_the_byte_table() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut word = [b'a'; 8];
+                word[pos] = b;
+                assert_eq!(
+                    word_needs_escape(u64::from_le_bytes(word)),
+                    ESCAPE[b as usize],
+                    "byte {b:#x} at {pos}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn clean_text_is_copied_verbatim() {
-        let mut out = String::new();
+        let mut out = Vec::new();
         escape_into(&mut out, "plain text 123");
-        assert_eq!(out, "plain text 123");
+        assert_eq!(out, b"plain text 123");
     }
 
     #[test]

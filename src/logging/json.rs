@@ -1,7 +1,6 @@
 //! [`JsonLayer`]: one JSON object per line, pino's job.
 
 use std::io::{self, Write};
-use std::time::SystemTime;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Subscriber};
@@ -10,10 +9,11 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::escape::quoted_into;
+use super::keys::{self, LayerId};
 use super::line::{level_str, with_line_buffer, with_metadata, Fields};
 use super::redact::Redactor;
 use super::span_data::{self, SpanData};
-use super::timestamp;
+use super::timestamp::Now;
 use super::visitor::{Seen, Style, Visitor};
 use crate::error::Error;
 
@@ -64,6 +64,8 @@ use crate::error::Error;
 pub struct JsonLayer<W = fn() -> io::Stdout> {
     make_writer: W,
     fields: Fields,
+    /// Identifies this layer's entries in the per-thread key cache.
+    id: LayerId,
 }
 
 impl JsonLayer {
@@ -74,6 +76,7 @@ impl JsonLayer {
         JsonLayer {
             make_writer: io::stdout,
             fields: Fields::default(),
+            id: LayerId::next(),
         }
     }
 }
@@ -95,12 +98,14 @@ impl<W> JsonLayer<W> {
         JsonLayer {
             make_writer,
             fields: self.fields,
+            id: self.id,
         }
     }
 
     /// Adds a field written on every line, e.g. `service`.
     pub fn with_constant_field(mut self, key: &str, value: &str) -> Self {
         self.fields.add_constant(key, value);
+        self.id = LayerId::next();
         self
     }
 
@@ -115,17 +120,20 @@ impl<W> JsonLayer<W> {
         S: AsRef<str>,
     {
         add_patterns(&mut self.fields.policy.redactor, patterns)?;
+        self.id = LayerId::next();
         Ok(self)
     }
 
     /// Removes every redaction pattern, including the defaults.
     pub fn without_redaction(mut self) -> Self {
         self.fields.policy.redactor = Redactor::default();
+        self.id = LayerId::next();
         self
     }
 
     pub(crate) fn with_fields(mut self, fields: Fields) -> Self {
         self.fields = fields;
+        self.id = LayerId::next();
         self
     }
 }
@@ -157,56 +165,58 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let now = timestamp::format(SystemTime::now());
+        let now = Now::read();
+        let leaf = ctx.event_span(event);
         with_metadata(event, |meta, is_log| {
             with_line_buffer(|buf| {
-                buf.push_str("{\"timestamp\":\"");
-                // The timestamp is ASCII by construction.
-                buf.push_str(std::str::from_utf8(&now).unwrap_or_default());
-                buf.push_str("\",\"level\":\"");
-                buf.push_str(level_str(meta.level()));
-                buf.push_str("\",\"target\":");
-                quoted_into(buf, meta.target());
-                buf.push_str(&self.fields.constant_json);
+                buf.extend_from_slice(b"{\"timestamp\":\"");
+                now.write_rfc3339(buf);
+                // Events bridged from `log` share one callsite per level but differ in target,
+                // so their header is not cached.
+                let keys = keys::lookup(self.id, event.metadata(), &self.fields, Style::Json);
+                match &keys {
+                    Some(keys) if !is_log => buf.extend_from_slice(&keys.header),
+                    _ => {
+                        buf.extend_from_slice(b"\",\"level\":\"");
+                        buf.extend_from_slice(level_str(meta.level()).as_bytes());
+                        buf.extend_from_slice(b"\",\"target\":");
+                        quoted_into(buf, meta.target());
+                        buf.extend_from_slice(&self.fields.constant_json);
+                    }
+                }
 
+                // Names are only tracked when spans may repeat them.
                 let mut seen = Seen::new();
                 event.record(&mut Visitor {
                     out: buf,
                     redactor: &self.fields.policy.redactor,
                     reserved: &self.fields.policy.reserved,
                     style: Style::Json,
-                    seen: Some(&mut seen),
+                    seen: leaf.is_some().then_some(&mut seen),
                     is_event: true,
                     skip_log_fields: is_log,
+                    keys: keys.as_deref(),
                     on_field: None,
                 });
 
-                if let Some(leaf) = ctx.event_span(event) {
-                    let mut ids = None;
-                    for span in leaf.scope() {
-                        let ext = span.extensions();
-                        if let Some(data) = ext.get::<SpanData>() {
-                            data.write_json(buf, &mut seen);
-                            ids.get_or_insert(data.ids);
+                if let Some(leaf) = leaf {
+                    // Walk leaf → root with `parent()`: each span is looked up once.
+                    let mut next = leaf.parent();
+                    if let Some(data) = leaf.extensions().get::<SpanData>() {
+                        data.write_json(buf, &mut seen);
+                        while let Some(span) = next {
+                            if let Some(data) = span.extensions().get::<SpanData>() {
+                                data.write_json(buf, &mut seen);
+                            }
+                            next = span.parent();
                         }
-                    }
-                    buf.push_str(",\"span\":");
-                    quoted_into(buf, leaf.name());
-                    if let Some(ids) = ids {
-                        buf.push_str(",\"trace_id\":\"");
-                        buf.push_str(ids.trace_id_str());
-                        buf.push_str("\",\"span_id\":\"");
-                        buf.push_str(ids.span_id_str());
-                        buf.push('"');
+                        buf.extend_from_slice(&data.tail);
                     }
                 }
-                buf.push_str("}\n");
+                buf.extend_from_slice(b"}\n");
                 // A failing destination must not disturb the application; writers that need
                 // to report loss (NonBlocking) count it themselves.
-                let _ = self
-                    .make_writer
-                    .make_writer_for(meta)
-                    .write_all(buf.as_bytes());
+                let _ = self.make_writer.make_writer_for(meta).write_all(buf);
             });
         });
     }

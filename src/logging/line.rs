@@ -15,14 +15,14 @@ use super::span_data::FieldPolicy;
 const RETAINED_BUFFER_BYTES: usize = 64 * 1024;
 
 thread_local! {
-    static BUF: RefCell<String> = const { RefCell::new(String::new()) };
+    static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` with this thread's cleared line buffer.
 ///
-/// Falls back to a fresh `String` when the buffer is already borrowed (an event emitted while
+/// Falls back to a fresh buffer when the buffer is already borrowed (an event emitted while
 /// formatting another, e.g. from a `Debug` impl or the panic hook) or the thread is exiting.
-pub(crate) fn with_line_buffer(f: impl FnOnce(&mut String)) {
+pub(crate) fn with_line_buffer(f: impl FnOnce(&mut Vec<u8>)) {
     let mut f = Some(f);
     let _ = BUF.try_with(|cell| {
         if let Ok(mut buf) = cell.try_borrow_mut() {
@@ -31,12 +31,12 @@ pub(crate) fn with_line_buffer(f: impl FnOnce(&mut String)) {
                 f(&mut buf);
             }
             if buf.capacity() > RETAINED_BUFFER_BYTES {
-                *buf = String::new();
+                *buf = Vec::new();
             }
         }
     });
     if let Some(f) = f {
-        f(&mut String::new());
+        f(&mut Vec::new());
     }
 }
 
@@ -46,9 +46,9 @@ pub(crate) fn with_line_buffer(f: impl FnOnce(&mut String)) {
 pub(crate) struct Fields {
     pub(crate) policy: FieldPolicy,
     /// Constant fields (e.g. `service`) as `,"key":"value"` JSON.
-    pub(crate) constant_json: String,
+    pub(crate) constant_json: Vec<u8>,
     /// The same as ` key=value` text.
-    pub(crate) constant_pretty: String,
+    pub(crate) constant_pretty: Vec<u8>,
 }
 
 impl Default for Fields {
@@ -59,21 +59,21 @@ impl Default for Fields {
                 redactor,
                 reserved: Vec::new(),
             },
-            constant_json: String::new(),
-            constant_pretty: String::new(),
+            constant_json: Vec::new(),
+            constant_pretty: Vec::new(),
         }
     }
 }
 
 impl Fields {
     pub(crate) fn add_constant(&mut self, key: &str, value: &str) {
-        self.constant_json.push(',');
+        self.constant_json.push(b',');
         quoted_into(&mut self.constant_json, key);
-        self.constant_json.push(':');
+        self.constant_json.push(b':');
         quoted_into(&mut self.constant_json, value);
-        self.constant_pretty.push(' ');
-        self.constant_pretty.push_str(key);
-        self.constant_pretty.push('=');
+        self.constant_pretty.push(b' ');
+        self.constant_pretty.extend_from_slice(key.as_bytes());
+        self.constant_pretty.push(b'=');
         quoted_into(&mut self.constant_pretty, value);
         self.policy.reserved.push(key.into());
     }

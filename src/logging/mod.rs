@@ -28,6 +28,7 @@
 mod escape;
 mod ids;
 pub(crate) mod json;
+mod keys;
 pub(crate) mod line;
 mod pretty;
 pub(crate) mod redact;

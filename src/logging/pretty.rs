@@ -2,7 +2,6 @@
 //! (pino-pretty's job). Same fields, same redaction, same span context as the JSON layer.
 
 use std::io::{self, Write};
-use std::time::SystemTime;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
@@ -11,9 +10,10 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::json::add_patterns;
+use super::keys::{self, LayerId};
 use super::line::{with_line_buffer, with_metadata, Fields};
 use super::span_data::{self, SpanData};
-use super::timestamp;
+use super::timestamp::Now;
 use super::visitor::{Seen, Style, Visitor};
 use crate::error::Error;
 
@@ -41,6 +41,8 @@ const RESET: &str = "\x1b[0m";
 pub struct PrettyLayer<W = fn() -> io::Stdout> {
     make_writer: W,
     fields: Fields,
+    /// Identifies this layer's entries in the per-thread key cache.
+    id: LayerId,
     ansi: bool,
 }
 
@@ -52,6 +54,7 @@ impl PrettyLayer {
         PrettyLayer {
             make_writer: io::stdout,
             fields: Fields::default(),
+            id: LayerId::next(),
             ansi: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
     }
@@ -72,6 +75,7 @@ impl<W> PrettyLayer<W> {
         PrettyLayer {
             make_writer,
             fields: self.fields,
+            id: self.id,
             ansi: self.ansi,
         }
     }
@@ -85,6 +89,7 @@ impl<W> PrettyLayer<W> {
     /// Adds a field written on every line.
     pub fn with_constant_field(mut self, key: &str, value: &str) -> Self {
         self.fields.add_constant(key, value);
+        self.id = LayerId::next();
         self
     }
 
@@ -98,11 +103,13 @@ impl<W> PrettyLayer<W> {
         S: AsRef<str>,
     {
         add_patterns(&mut self.fields.policy.redactor, patterns)?;
+        self.id = LayerId::next();
         Ok(self)
     }
 
     pub(crate) fn with_fields(mut self, fields: Fields) -> Self {
         self.fields = fields;
+        self.id = LayerId::next();
         self
     }
 }
@@ -136,37 +143,31 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let now = timestamp::format(SystemTime::now());
+        let now = Now::read();
+        let (dim, reset) = if self.ansi { (DIM, RESET) } else { ("", "") };
         with_metadata(event, |meta, is_log| {
             with_line_buffer(|buf| {
-                if self.ansi {
-                    buf.push_str(DIM);
-                }
-                buf.push_str(timestamp::time_of_day(&now));
-                if self.ansi {
-                    buf.push_str(RESET);
-                }
-                buf.push(' ');
-                buf.push_str(level_label(meta.level(), self.ansi));
-                buf.push(' ');
+                buf.extend_from_slice(dim.as_bytes());
+                now.write_time_of_day(buf);
+                buf.extend_from_slice(reset.as_bytes());
+                buf.push(b' ');
+                buf.extend_from_slice(level_label(meta.level(), self.ansi).as_bytes());
+                buf.push(b' ');
                 let leaf = ctx.event_span(event);
                 if let Some(leaf) = &leaf {
                     for (i, span) in leaf.scope().from_root().enumerate() {
                         if i > 0 {
-                            buf.push_str(" > ");
+                            buf.extend_from_slice(b" > ");
                         }
-                        buf.push_str(span.name());
+                        buf.extend_from_slice(span.name().as_bytes());
                     }
-                    buf.push(' ');
+                    buf.push(b' ');
                 }
-                if self.ansi {
-                    buf.push_str(DIM);
-                }
-                buf.push_str(meta.target());
-                buf.push(':');
-                if self.ansi {
-                    buf.push_str(RESET);
-                }
+                buf.extend_from_slice(dim.as_bytes());
+                buf.extend_from_slice(meta.target().as_bytes());
+                buf.push(b':');
+                buf.extend_from_slice(reset.as_bytes());
+                let keys = keys::lookup(self.id, event.metadata(), &self.fields, Style::Pretty);
                 let mut seen = Seen::new();
                 event.record(&mut Visitor {
                     out: buf,
@@ -176,6 +177,7 @@ where
                     seen: Some(&mut seen),
                     is_event: true,
                     skip_log_fields: is_log,
+                    keys: keys.as_deref(),
                     on_field: None,
                 });
                 if let Some(leaf) = &leaf {
@@ -185,12 +187,9 @@ where
                         }
                     }
                 }
-                buf.push_str(&self.fields.constant_pretty);
-                buf.push('\n');
-                let _ = self
-                    .make_writer
-                    .make_writer_for(meta)
-                    .write_all(buf.as_bytes());
+                buf.extend_from_slice(&self.fields.constant_pretty);
+                buf.push(b'\n');
+                let _ = self.make_writer.make_writer_for(meta).write_all(buf);
             });
         });
     }

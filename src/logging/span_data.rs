@@ -6,6 +6,7 @@ use tracing_core::Subscriber;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use super::escape::quoted_into;
 use super::ids::SpanIds;
 use super::redact::Redactor;
 use super::visitor::{write_key, Seen, Style, Visitor};
@@ -24,12 +25,15 @@ struct Entry {
 #[derive(Debug)]
 pub(crate) struct SpanData {
     /// The span's fields as consecutive `,"key":value` pairs.
-    json: String,
+    json: Vec<u8>,
     entries: Vec<Entry>,
     /// Union of [`Seen::bit`] over the field names: tells an event in one AND whether any of
     /// this span's names might clash with names already on the line.
     mask: u64,
     pub(crate) ids: SpanIds,
+    /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
+    /// ends with.
+    pub(crate) tail: Vec<u8>,
 }
 
 /// Settings shared by the layers that render spans.
@@ -42,7 +46,7 @@ pub(crate) struct FieldPolicy {
 
 impl SpanData {
     fn render(values: &dyn RecordFields, policy: &FieldPolicy, ids: SpanIds) -> Self {
-        let mut json = String::new();
+        let mut json = Vec::new();
         let mut entries = Vec::new();
         let mut mask = 0;
         {
@@ -64,6 +68,7 @@ impl SpanData {
                 seen: None,
                 is_event: false,
                 skip_log_fields: false,
+                keys: None,
                 on_field: Some(&mut on_field),
             };
             values.record_into(&mut visitor);
@@ -73,17 +78,18 @@ impl SpanData {
             entries,
             mask,
             ids,
+            tail: Vec::new(),
         }
     }
 
     /// Merges newly recorded values: a field recorded again keeps its position and takes the
     /// new value; a field recorded for the first time is appended.
     fn merge(&mut self, newer: SpanData) {
-        let mut json = String::with_capacity(self.json.len() + newer.json.len());
+        let mut json = Vec::with_capacity(self.json.len() + newer.json.len());
         let mut entries = Vec::with_capacity(self.entries.len() + newer.entries.len());
-        let mut push = |src: &str, e: &Entry| {
+        let mut push = |src: &[u8], e: &Entry| {
             let start = json.len();
-            json.push_str(&src[e.start as usize..e.end as usize]);
+            json.extend_from_slice(&src[e.start as usize..e.end as usize]);
             let shift = start as i64 - e.start as i64;
             entries.push(Entry {
                 name: e.name,
@@ -110,10 +116,10 @@ impl SpanData {
 
     /// Appends this span's fields to a JSON line, skipping names the line already has.
     #[inline]
-    pub(crate) fn write_json(&self, out: &mut String, seen: &mut Seen) {
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
         if self.mask & seen.mask == 0 {
             // No possible clash: one copy for the whole span.
-            out.push_str(&self.json);
+            out.extend_from_slice(&self.json);
             for e in &self.entries {
                 seen.insert(e.name);
             }
@@ -121,18 +127,18 @@ impl SpanData {
         }
         for e in &self.entries {
             if !seen.contains(e.name) {
-                out.push_str(&self.json[e.start as usize..e.end as usize]);
+                out.extend_from_slice(&self.json[e.start as usize..e.end as usize]);
                 seen.insert(e.name);
             }
         }
     }
 
     /// Appends this span's fields as ` key=value` pairs, skipping names the line already has.
-    pub(crate) fn write_pretty(&self, out: &mut String, seen: &mut Seen, policy: &FieldPolicy) {
+    pub(crate) fn write_pretty(&self, out: &mut Vec<u8>, seen: &mut Seen, policy: &FieldPolicy) {
         for e in &self.entries {
             if !seen.contains(e.name) {
                 write_key(out, e.name, &policy.reserved, true);
-                out.push_str(&self.json[e.value_start as usize..e.end as usize]);
+                out.extend_from_slice(&self.json[e.value_start as usize..e.end as usize]);
                 seen.insert(e.name);
             }
         }
@@ -178,7 +184,14 @@ pub(crate) fn on_new_span<S>(
                 .map(|d| SpanIds::child_of(&d.ids))
         })
         .unwrap_or_else(SpanIds::new_root);
-    let data = SpanData::render(attrs, policy, ids);
+    let mut data = SpanData::render(attrs, policy, ids);
+    data.tail.extend_from_slice(b",\"span\":");
+    quoted_into(&mut data.tail, span.name());
+    data.tail.extend_from_slice(b",\"trace_id\":\"");
+    data.tail.extend_from_slice(&ids.trace_id);
+    data.tail.extend_from_slice(b"\",\"span_id\":\"");
+    data.tail.extend_from_slice(&ids.span_id);
+    data.tail.push(b'"');
     span.extensions_mut().insert(data);
 }
 

@@ -1,35 +1,85 @@
 //! RFC 3339 UTC timestamps with microseconds, formatted without allocating.
 
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Length of `2026-11-25T18:08:14.123456Z`.
-pub(crate) const LEN: usize = 27;
+/// `YYYY-MM-DDTHH:MM:SS.` for one second, cached per thread: consecutive lines of a busy
+/// thread share it and only format the six microsecond digits.
+type Prefix = [u8; 20];
 
-/// Formats `now` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
-///
-/// A clock before 1970 (a badly set machine) prints as the epoch rather than failing: a log
-/// line with a wrong time is more useful than no log line.
-pub(crate) fn format(now: SystemTime) -> [u8; LEN] {
-    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let micros = since.subsec_micros();
+thread_local! {
+    static CACHED: Cell<(u64, Prefix)> = const { Cell::new((u64::MAX, [0; 20])) };
+}
+
+/// The current time split for formatting: the cached date-time prefix and the microseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Now {
+    prefix: Prefix,
+    micros: u32,
+}
+
+impl Now {
+    /// Reads the clock. A clock before 1970 (a badly set machine) prints as the epoch rather
+    /// than failing: a line with a wrong time beats no line.
+    #[inline]
+    pub(crate) fn read() -> Self {
+        Now::at(SystemTime::now())
+    }
+
+    pub(crate) fn at(t: SystemTime) -> Self {
+        let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        let prefix = CACHED
+            .try_with(|c| {
+                let (cached_secs, prefix) = c.get();
+                if cached_secs == secs {
+                    prefix
+                } else {
+                    let prefix = format_prefix(secs);
+                    c.set((secs, prefix));
+                    prefix
+                }
+            })
+            .unwrap_or_else(|_| format_prefix(secs));
+        Now {
+            prefix,
+            micros: since.subsec_micros(),
+        }
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    #[inline]
+    pub(crate) fn write_rfc3339(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.prefix);
+        self.write_micros(out);
+        out.push(b'Z');
+    }
+
+    /// Appends `HH:MM:SS.ffffff` (the pretty format's clock).
+    pub(crate) fn write_time_of_day(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.prefix[11..]);
+        self.write_micros(out);
+    }
+
+    #[inline]
+    fn write_micros(&self, out: &mut Vec<u8>) {
+        let mut digits = [0u8; 6];
+        put(&mut digits, self.micros);
+        out.extend_from_slice(&digits);
+    }
+}
+
+fn format_prefix(secs: u64) -> Prefix {
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     let sod = secs % 86_400;
-    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut out = *b"0000-00-00T00:00:00.";
     put(&mut out[0..4], year.clamp(0, 9999) as u32);
     put(&mut out[5..7], month);
     put(&mut out[8..10], day);
     put(&mut out[11..13], (sod / 3600) as u32);
     put(&mut out[14..16], (sod / 60 % 60) as u32);
     put(&mut out[17..19], (sod % 60) as u32);
-    put(&mut out[20..26], micros);
     out
-}
-
-/// The time-of-day part, `HH:MM:SS.ffffff`, used by the pretty format.
-pub(crate) fn time_of_day(full: &[u8; LEN]) -> &str {
-    // The array holds only ASCII digits and separators.
-    std::str::from_utf8(&full[11..26]).unwrap_or("??:??:??.??????")
 }
 
 /// Writes `value` as zero-padded decimal digits filling `dst`.
@@ -63,7 +113,9 @@ mod tests {
 
     fn at(secs: u64, micros: u32) -> String {
         let t = UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros as u64);
-        String::from_utf8(format(t).to_vec()).unwrap()
+        let mut out = Vec::new();
+        Now::at(t).write_rfc3339(&mut out);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -74,6 +126,14 @@ mod tests {
         // 2026-11-25T18:08:14Z
         assert_eq!(at(1_795_630_094, 1), "2026-11-25T18:08:14.000001Z");
         assert_eq!(at(4_102_444_799, 999_999), "2099-12-31T23:59:59.999999Z");
+    }
+
+    #[test]
+    fn the_per_second_cache_follows_the_clock() {
+        assert_eq!(at(10, 5), "1970-01-01T00:00:10.000005Z");
+        assert_eq!(at(10, 6), "1970-01-01T00:00:10.000006Z");
+        assert_eq!(at(11, 0), "1970-01-01T00:00:11.000000Z");
+        assert_eq!(at(10, 7), "1970-01-01T00:00:10.000007Z");
     }
 
     #[test]
@@ -90,8 +150,9 @@ mod tests {
     }
 
     #[test]
-    fn time_of_day_slices_the_clock_part() {
-        let full = format(UNIX_EPOCH + Duration::from_secs(3_723));
-        assert_eq!(time_of_day(&full), "01:02:03.000000");
+    fn time_of_day_is_the_clock_part() {
+        let mut out = Vec::new();
+        Now::at(UNIX_EPOCH + Duration::from_secs(3_723)).write_time_of_day(&mut out);
+        assert_eq!(out, b"01:02:03.000000");
     }
 }

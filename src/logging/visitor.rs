@@ -6,35 +6,42 @@ use std::fmt::{self, Write as _};
 
 use tracing_core::field::{Field, Visit};
 
-use super::escape::{escape_into, quoted_into, Escaping};
+use super::escape::{escape_into, quoted_into, Escaping, Raw};
+use super::keys::CallsiteKeys;
 use super::redact::{Redactor, REDACTED};
 
-/// Keys stethoscope writes itself. A user field with one of these names is written as
+/// Whether stethoscope writes a key called `name` itself (`timestamp`, `level`, `target`,
+/// `message`, `span`, `trace_id`, `span_id`). A user field with such a name is written as
 /// `fields.<name>` instead, so a line never carries the same key twice.
-const RESERVED: &[&str] = &[
-    "timestamp",
-    "level",
-    "target",
-    "message",
-    "span",
-    "trace_id",
-    "span_id",
-];
+#[inline]
+fn is_builtin_key(name: &str) -> bool {
+    // Dispatch on length first: nearly every field name is rejected by one comparison.
+    match name.len() {
+        4 => name == "span",
+        5 => name == "level",
+        6 => name == "target",
+        7 => name == "message" || name == "span_id",
+        8 => name == "trace_id",
+        9 => name == "timestamp",
+        _ => false,
+    }
+}
 
-/// Writes `"key":` (JSON) or ` key=` (pretty) for `name`, renaming reserved names.
-pub(crate) fn write_key(out: &mut String, name: &str, extra_reserved: &[Box<str>], pretty: bool) {
-    let reserved = RESERVED.contains(&name) || extra_reserved.iter().any(|r| &**r == name);
+/// Writes `,"key":` (JSON) or ` key=` (pretty) for `name`, renaming reserved names.
+#[inline]
+pub(crate) fn write_key(out: &mut Vec<u8>, name: &str, extra_reserved: &[Box<str>], pretty: bool) {
+    let reserved = is_builtin_key(name) || extra_reserved.iter().any(|r| &**r == name);
     if pretty {
-        out.push(' ');
+        out.push(b' ');
         if reserved {
-            out.push_str("fields.");
+            out.extend_from_slice(b"fields.");
         }
-        out.push_str(name);
-        out.push('=');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'=');
     } else {
-        out.push_str(if reserved { ",\"fields." } else { ",\"" });
+        out.extend_from_slice(if reserved { b",\"fields." } else { b",\"" });
         escape_into(out, name);
-        out.push_str("\":");
+        out.extend_from_slice(b"\":");
     }
 }
 
@@ -98,7 +105,7 @@ pub(crate) enum Style {
 
 /// Visits one event's or span's fields, appending them to `out`.
 pub(crate) struct Visitor<'a> {
-    pub(crate) out: &'a mut String,
+    pub(crate) out: &'a mut Vec<u8>,
     pub(crate) redactor: &'a Redactor,
     pub(crate) reserved: &'a [Box<str>],
     pub(crate) style: Style,
@@ -109,6 +116,8 @@ pub(crate) struct Visitor<'a> {
     /// Events bridged from the `log` crate carry their metadata as `log.*` fields, which are
     /// already folded into the line's `target`; skip them.
     pub(crate) skip_log_fields: bool,
+    /// Pre-rendered keys of the event's callsite, when available (see `keys.rs`).
+    pub(crate) keys: Option<&'a CallsiteKeys>,
     /// Called after each complete field with (name, start, value start, end) offsets in `out`.
     pub(crate) on_field: Option<&'a mut dyn FnMut(&'static str, usize, usize, usize)>,
 }
@@ -123,21 +132,32 @@ impl Visitor<'_> {
             return None;
         }
         let start = self.out.len();
-        if self.is_event && name == "message" {
+        if let Some(key) = self.keys.and_then(|k| k.keys.get(field.index())) {
+            self.out.extend_from_slice(&key.bytes);
+            if key.redacted {
+                return self.redact(field, start);
+            }
+        } else if self.is_event && name == "message" {
             match self.style {
-                Style::Json => self.out.push_str(",\"message\":"),
-                Style::Pretty => self.out.push(' '),
+                Style::Json => self.out.extend_from_slice(b",\"message\":"),
+                Style::Pretty => self.out.push(b' '),
             }
         } else {
             write_key(self.out, name, self.reserved, self.style == Style::Pretty);
             if self.redactor.matches(name) {
-                let value_start = self.out.len();
-                quoted_into(self.out, REDACTED);
-                self.finish(field, start, value_start);
-                return None;
+                return self.redact(field, start);
             }
         }
         Some((start, self.out.len()))
+    }
+
+    /// Writes the placeholder in place of the value.
+    #[cold]
+    fn redact(&mut self, field: &Field, start: usize) -> Option<(usize, usize)> {
+        let value_start = self.out.len();
+        quoted_into(self.out, REDACTED);
+        self.finish(field, start, value_start);
+        None
     }
 
     #[inline]
@@ -163,7 +183,7 @@ impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if let Some((start, vs)) = self.begin(field) {
             if self.is_pretty_message(field) {
-                self.out.push_str(value);
+                self.out.extend_from_slice(value.as_bytes());
             } else {
                 quoted_into(self.out, value);
             }
@@ -174,13 +194,13 @@ impl Visit for Visitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if let Some((start, vs)) = self.begin(field) {
             if self.is_pretty_message(field) {
-                let _ = write!(self.out, "{value:?}");
+                let _ = write!(Raw(self.out), "{value:?}");
             } else {
-                self.out.push('"');
+                self.out.push(b'"');
                 // Writing through the escaper cannot fail; a panicking Debug impl is the
                 // caller's bug and is not caught here.
                 let _ = write!(Escaping(self.out), "{value:?}");
-                self.out.push('"');
+                self.out.push(b'"');
             }
             self.finish(field, start, vs);
         }
@@ -188,28 +208,32 @@ impl Visit for Visitor<'_> {
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         if let Some((start, vs)) = self.begin(field) {
-            let _ = write!(self.out, "{value}");
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
             self.finish(field, start, vs);
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         if let Some((start, vs)) = self.begin(field) {
-            let _ = write!(self.out, "{value}");
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
             self.finish(field, start, vs);
         }
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
         if let Some((start, vs)) = self.begin(field) {
-            let _ = write!(self.out, "{value}");
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
             self.finish(field, start, vs);
         }
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
         if let Some((start, vs)) = self.begin(field) {
-            let _ = write!(self.out, "{value}");
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
             self.finish(field, start, vs);
         }
     }
@@ -223,7 +247,8 @@ impl Visit for Visitor<'_> {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         if let Some((start, vs)) = self.begin(field) {
-            self.out.push_str(if value { "true" } else { "false" });
+            self.out
+                .extend_from_slice(if value { b"true" } else { b"false" });
             self.finish(field, start, vs);
         }
     }
@@ -239,35 +264,36 @@ impl Visit for Visitor<'_> {
 /// Finite floats are JSON numbers; NaN and the infinities, which JSON cannot express, are the
 /// strings `"NaN"`, `"Infinity"` and `"-Infinity"` (JavaScript's spelling) so the value is
 /// not silently lost as `null`.
-pub(crate) fn write_f64(out: &mut String, value: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) {
     if value.is_finite() {
-        let _ = write!(out, "{value}");
+        // ryu's shortest round-trip form (`0.5`, `1e-300`) is valid JSON.
+        out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
     } else if value.is_nan() {
-        out.push_str("\"NaN\"");
+        out.extend_from_slice(b"\"NaN\"");
     } else if value > 0.0 {
-        out.push_str("\"Infinity\"");
+        out.extend_from_slice(b"\"Infinity\"");
     } else {
-        out.push_str("\"-Infinity\"");
+        out.extend_from_slice(b"\"-Infinity\"");
     }
 }
 
 /// An error becomes `{"message":"<Display>","chain":["<source>", ...]}`: the message for
 /// humans and the causes in order, each searchable.
-pub(crate) fn write_error(out: &mut String, err: &(dyn StdError + 'static)) {
-    out.push_str("{\"message\":\"");
+pub(crate) fn write_error(out: &mut Vec<u8>, err: &(dyn StdError + 'static)) {
+    out.extend_from_slice(b"{\"message\":\"");
     let _ = write!(Escaping(out), "{err}");
-    out.push_str("\",\"chain\":[");
+    out.extend_from_slice(b"\",\"chain\":[");
     let mut source = err.source();
     let mut first = true;
     while let Some(cause) = source {
         if !first {
-            out.push(',');
+            out.push(b',');
         }
         first = false;
-        out.push('"');
+        out.push(b'"');
         let _ = write!(Escaping(out), "{cause}");
-        out.push('"');
+        out.push(b'"');
         source = cause.source();
     }
-    out.push_str("]}");
+    out.extend_from_slice(b"]}");
 }
