@@ -199,7 +199,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let configs: [(&str, fn(u64) -> Outcome); 4] = [
+    type Config = (&'static str, fn(u64) -> Outcome);
+    let configs: [Config; 4] = [
         (
             "stethoscope JsonLayer + NonBlocking (batching)",
             ours_json_ours_writer,
