@@ -10,7 +10,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::escape::quoted_into;
 use super::keys::{self, LayerId};
-use super::line::{level_str, with_line_buffer, with_metadata, Fields};
+use super::line::{level_str, with_metadata, with_scratch, Fields};
 use super::redact::Redactor;
 use super::span_data::{self, SpanData};
 use super::timestamp::Now;
@@ -168,7 +168,8 @@ where
         let now = Now::read();
         let leaf = ctx.event_span(event);
         with_metadata(event, |meta, is_log| {
-            with_line_buffer(|buf| {
+            with_scratch(|scratch| {
+                let buf = &mut scratch.buf;
                 buf.extend_from_slice(b"{\"timestamp\":\"");
                 now.write_rfc3339(buf);
                 // Events bridged from `log` share one callsite per level but differ in target,
@@ -186,7 +187,7 @@ where
                 }
 
                 // Names are only tracked when spans may repeat them.
-                let mut seen = Seen::new();
+                let mut seen = Seen::new(std::mem::take(&mut scratch.names));
                 event.record(&mut Visitor {
                     out: buf,
                     redactor: &self.fields.policy.redactor,
@@ -214,6 +215,7 @@ where
                     }
                 }
                 buf.extend_from_slice(b"}\n");
+                scratch.names = seen.into_names();
                 // A failing destination must not disturb the application; writers that need
                 // to report loss (NonBlocking) count it themselves.
                 let _ = self.make_writer.make_writer_for(meta).write_all(buf);

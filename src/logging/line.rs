@@ -14,29 +14,41 @@ use super::span_data::FieldPolicy;
 /// memory in every thread that ever logged.
 const RETAINED_BUFFER_BYTES: usize = 64 * 1024;
 
-thread_local! {
-    static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+/// Per-thread scratch space for building one line.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// The line being built.
+    pub(crate) buf: Vec<u8>,
+    /// Field names already on the line (see `Seen`).
+    pub(crate) names: Vec<&'static str>,
 }
 
-/// Runs `f` with this thread's cleared line buffer.
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch { buf: Vec::new(), names: Vec::new() })
+    };
+}
+
+/// Runs `f` with this thread's scratch space, line buffer cleared.
 ///
-/// Falls back to a fresh buffer when the buffer is already borrowed (an event emitted while
-/// formatting another, e.g. from a `Debug` impl or the panic hook) or the thread is exiting.
-pub(crate) fn with_line_buffer(f: impl FnOnce(&mut Vec<u8>)) {
+/// Falls back to fresh buffers when the scratch space is already borrowed (an event emitted
+/// while formatting another, e.g. from a `Debug` impl or the panic hook) or the thread is
+/// exiting.
+pub(crate) fn with_scratch(f: impl FnOnce(&mut Scratch)) {
     let mut f = Some(f);
-    let _ = BUF.try_with(|cell| {
-        if let Ok(mut buf) = cell.try_borrow_mut() {
-            buf.clear();
+    let _ = SCRATCH.try_with(|cell| {
+        if let Ok(mut scratch) = cell.try_borrow_mut() {
+            scratch.buf.clear();
             if let Some(f) = f.take() {
-                f(&mut buf);
+                f(&mut scratch);
             }
-            if buf.capacity() > RETAINED_BUFFER_BYTES {
-                *buf = Vec::new();
+            if scratch.buf.capacity() > RETAINED_BUFFER_BYTES {
+                scratch.buf = Vec::new();
             }
         }
     });
     if let Some(f) = f {
-        f(&mut Vec::new());
+        f(&mut Scratch::default());
     }
 }
 

@@ -11,7 +11,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::json::add_patterns;
 use super::keys::{self, LayerId};
-use super::line::{with_line_buffer, with_metadata, Fields};
+use super::line::{with_metadata, with_scratch, Fields};
 use super::span_data::{self, SpanData};
 use super::timestamp::Now;
 use super::visitor::{Seen, Style, Visitor};
@@ -146,7 +146,8 @@ where
         let now = Now::read();
         let (dim, reset) = if self.ansi { (DIM, RESET) } else { ("", "") };
         with_metadata(event, |meta, is_log| {
-            with_line_buffer(|buf| {
+            with_scratch(|scratch| {
+                let buf = &mut scratch.buf;
                 buf.extend_from_slice(dim.as_bytes());
                 now.write_time_of_day(buf);
                 buf.extend_from_slice(reset.as_bytes());
@@ -168,7 +169,7 @@ where
                 buf.push(b':');
                 buf.extend_from_slice(reset.as_bytes());
                 let keys = keys::lookup(self.id, event.metadata(), &self.fields, Style::Pretty);
-                let mut seen = Seen::new();
+                let mut seen = Seen::new(std::mem::take(&mut scratch.names));
                 event.record(&mut Visitor {
                     out: buf,
                     redactor: &self.fields.policy.redactor,
@@ -189,6 +190,7 @@ where
                 }
                 buf.extend_from_slice(&self.fields.constant_pretty);
                 buf.push(b'\n');
+                scratch.names = seen.into_names();
                 let _ = self.make_writer.make_writer_for(meta).write_all(buf);
             });
         });

@@ -27,6 +27,8 @@ pub(crate) struct SpanData {
     /// The span's fields as consecutive `,"key":value` pairs.
     json: Vec<u8>,
     entries: Vec<Entry>,
+    /// The entries' names, in order, for bulk insertion into [`Seen`].
+    names: Vec<&'static str>,
     /// Union of [`Seen::bit`] over the field names: tells an event in one AND whether any of
     /// this span's names might clash with names already on the line.
     mask: u64,
@@ -73,9 +75,11 @@ impl SpanData {
             };
             values.record_into(&mut visitor);
         }
+        let names = entries.iter().map(|e| e.name).collect();
         SpanData {
             json,
             entries,
+            names,
             mask,
             ids,
             tail: Vec::new(),
@@ -110,6 +114,7 @@ impl SpanData {
             }
         }
         self.json = json;
+        self.names = entries.iter().map(|e| e.name).collect();
         self.entries = entries;
         self.mask |= newer.mask;
     }
@@ -120,9 +125,7 @@ impl SpanData {
         if self.mask & seen.mask == 0 {
             // No possible clash: one copy for the whole span.
             out.extend_from_slice(&self.json);
-            for e in &self.entries {
-                seen.insert(e.name);
-            }
+            seen.insert_all(&self.names, self.mask);
             return;
         }
         for e in &self.entries {

@@ -50,22 +50,24 @@ pub(crate) fn write_key(out: &mut Vec<u8>, name: &str, extra_reserved: &[Box<str
 ///
 /// Field names in `tracing` are `&'static str` from callsite metadata; a 64-bit mask of a cheap
 /// name hash lets whole spans with no clash be copied without looking at their names.
+///
+/// The names live in a per-thread `Vec` reused from line to line (see `line.rs`), so tracking
+/// costs no allocation and no initialization.
 #[derive(Debug)]
 pub(crate) struct Seen {
-    names: [&'static str; Seen::CAP],
-    len: usize,
+    names: Vec<&'static str>,
     pub(crate) mask: u64,
 }
 
 impl Seen {
-    const CAP: usize = 64;
+    /// Starts tracking with `names` (cleared) as storage; hand it back with [`Seen::into_names`].
+    pub(crate) fn new(mut names: Vec<&'static str>) -> Self {
+        names.clear();
+        Seen { names, mask: 0 }
+    }
 
-    pub(crate) fn new() -> Self {
-        Seen {
-            names: [""; Seen::CAP],
-            len: 0,
-            mask: 0,
-        }
+    pub(crate) fn into_names(self) -> Vec<&'static str> {
+        self.names
     }
 
     #[inline]
@@ -82,15 +84,19 @@ impl Seen {
     #[inline]
     pub(crate) fn insert(&mut self, name: &'static str) {
         self.mask |= Seen::bit(name);
-        if self.len < Seen::CAP {
-            self.names[self.len] = name;
-            self.len += 1;
-        }
+        self.names.push(name);
+    }
+
+    /// Records all of `names`, whose combined [`Seen::bit`]s are `mask`.
+    #[inline]
+    pub(crate) fn insert_all(&mut self, names: &[&'static str], mask: u64) {
+        self.mask |= mask;
+        self.names.extend_from_slice(names);
     }
 
     #[inline]
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.mask & Seen::bit(name) != 0 && self.names[..self.len].contains(&name)
+        self.mask & Seen::bit(name) != 0 && self.names.contains(&name)
     }
 }
 
@@ -123,9 +129,10 @@ pub(crate) struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
-    /// Writes the key for `field`; returns `false` when the value must not be written (the
+    /// Writes the key for `field`; returns `None` when the value must not be written (the
     /// field is skipped, or redacted, in which case the placeholder was already written).
-    #[inline]
+    // Inlined into each `record_*`: it runs once per field of every event.
+    #[inline(always)]
     fn begin(&mut self, field: &Field) -> Option<(usize, usize)> {
         let name = field.name();
         if self.skip_log_fields && name.starts_with("log.") {
@@ -160,7 +167,7 @@ impl Visitor<'_> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(&mut self, field: &Field, start: usize, value_start: usize) {
         let name = field.name();
         if let Some(seen) = self.seen.as_deref_mut() {
