@@ -29,9 +29,8 @@
 //! Libraries only emit: use `tracing`'s macros (re-exported here as [`info!`] and friends, and
 //! [`macro@instrument`]); the application decides where the data goes.
 //!
-//! `#[stethoscope::instrument]` is `tracing`'s attribute re-exported. Its expansion names the
-//! `tracing` crate by absolute path (`::tracing::...`), so the crate that uses the attribute
-//! needs `tracing = "0.1"` in its own `[dependencies]`; the level macros work without it.
+//! [`macro@instrument`] is `tracing`'s attribute with its generated paths routed through this
+//! crate, so `#[stethoscope::instrument]` works with `stethoscope` as the only dependency.
 //!
 //! # Pillars
 //!
@@ -58,6 +57,14 @@ pub use init::{init, Builder, Stethoscope, DEFAULT_LOG_FILTER};
 /// `tracing`, re-exported so applications can use its full API through one dependency.
 pub use tracing;
 pub use tracing::{
-    debug, debug_span, error, error_span, event, info, info_span, instrument, span, trace,
-    trace_span, warn, warn_span, Level, Span,
+    debug, debug_span, error, error_span, event, info, info_span, span, trace, trace_span,
+    warn, warn_span, Level, Span,
 };
+
+pub use stethoscope_macros::instrument;
+
+/// Paths used by macro expansions; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tracing;
+}
