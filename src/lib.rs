@@ -57,8 +57,8 @@ pub use init::{init, Builder, Stethoscope, DEFAULT_LOG_FILTER};
 /// `tracing`, re-exported so applications can use its full API through one dependency.
 pub use tracing;
 pub use tracing::{
-    debug, debug_span, error, error_span, event, info, info_span, span, trace, trace_span,
-    warn, warn_span, Level, Span,
+    debug, debug_span, error, error_span, event, info, info_span, span, trace, trace_span, warn,
+    warn_span, Level, Span,
 };
 
 pub use stethoscope_macros::instrument;

@@ -38,7 +38,10 @@ fn async_functions_are_instrumented_and_errors_logged() {
     });
     assert_eq!(lines[0]["span"], "fetch");
     assert_eq!(lines[0]["id"], 3);
-    let err = lines.iter().find(|l| l["level"] == "error").expect("error event");
+    let err = lines
+        .iter()
+        .find(|l| l["level"] == "error")
+        .expect("error event");
     assert_eq!(err["error"], "no block 3");
     assert_eq!(err["span"], "fetch");
 }
