@@ -170,3 +170,46 @@ fn log_crate_records_keep_their_own_target() {
     assert_eq!(lines[0]["message"], "hello 1");
     assert!(lines[0].get("log.target").is_none(), "{}", lines[0]);
 }
+
+#[test]
+fn a_parent_recorded_after_its_child_was_created_shows_the_new_value_in_the_child() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        let parent =
+            tracing::info_span!("request", status = "pending", user = tracing::field::Empty);
+        let _p = parent.enter();
+        let child = tracing::info_span!("db", rows = 1);
+        let _c = child.enter();
+        tracing::info!("before");
+        parent.record("status", "done");
+        parent.record("user", "ada");
+        tracing::info!("after");
+    });
+    assert_eq!(lines[0]["status"], "pending");
+    assert!(lines[0].get("user").is_none());
+    assert_eq!(lines[1]["status"], "done");
+    assert_eq!(lines[1]["user"], "ada");
+    assert_eq!(lines[1]["rows"], 1);
+}
+
+#[test]
+fn three_level_chains_merge_with_the_nearest_value_winning() {
+    let lines = json_lines_of(JsonLayer::new(), || {
+        let a = tracing::info_span!("a", x = "a", only_a = 1);
+        let _a = a.enter();
+        let b = tracing::info_span!("b", x = "b", only_b = 2);
+        let _b = b.enter();
+        let c = tracing::info_span!("c", only_c = 3);
+        let _c = c.enter();
+        tracing::info!(only_a = "event", "deep");
+    });
+    let l = &lines[0];
+    assert_eq!(l["x"], "b");
+    assert_eq!(l["only_a"], "event");
+    assert_eq!(
+        (l["only_b"].as_u64(), l["only_c"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let raw = l.to_string();
+    assert_eq!(raw.matches("\"x\"").count(), 1, "{raw}");
+    assert_eq!(raw.matches("\"only_a\"").count(), 1, "{raw}");
+}

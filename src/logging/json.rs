@@ -201,15 +201,20 @@ where
                 });
 
                 if let Some(leaf) = leaf {
-                    // Walk leaf → root with `parent()`: each span is looked up once.
-                    let mut next = leaf.parent();
                     if let Some(data) = leaf.extensions().get::<SpanData>() {
-                        data.write_json(buf, &mut seen);
-                        while let Some(span) = next {
-                            if let Some(data) = span.extensions().get::<SpanData>() {
-                                data.write_json(buf, &mut seen);
+                        if data.chain_is_current() {
+                            // The whole span chain's fields, merged when the span was created.
+                            data.write_chain_json(buf, &mut seen);
+                        } else {
+                            // Some span was recorded since: walk leaf → root.
+                            data.write_json(buf, &mut seen);
+                            let mut next = leaf.parent();
+                            while let Some(span) = next {
+                                if let Some(data) = span.extensions().get::<SpanData>() {
+                                    data.write_json(buf, &mut seen);
+                                }
+                                next = span.parent();
                             }
-                            next = span.parent();
                         }
                         buf.extend_from_slice(&data.tail);
                     }

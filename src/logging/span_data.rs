@@ -1,5 +1,8 @@
-//! What stethoscope keeps per span: its fields serialized once (child-logger context) and its
-//! trace/span ids. Stored in the registry's span extensions.
+//! What stethoscope keeps per span: its fields serialized once (child-logger context), the
+//! merged fields of its whole span chain, and its trace/span ids. Stored in the registry's
+//! span extensions.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Subscriber;
@@ -11,7 +14,12 @@ use super::ids::SpanIds;
 use super::redact::Redactor;
 use super::visitor::{write_key, Seen, Style, Visitor};
 
-/// One field inside [`SpanData::json`]: `json[start..end]` is `,"key":value`, and
+/// Bumped after every `Span::record` on any span. A span's merged chain (below) is valid only
+/// while this still equals the value it was built at: a record anywhere may have changed one
+/// of its ancestors. Records are rare next to events, so most events take the one-copy path.
+static RECORDS: AtomicU64 = AtomicU64::new(0);
+
+/// One field inside [`FieldList::json`]: `json[start..end]` is `,"key":value`, and
 /// `json[value_start..end]` is the value alone.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -21,40 +29,25 @@ struct Entry {
     end: u32,
 }
 
-/// Per-span data, written when the span is created or recorded and only copied afterwards.
-#[derive(Debug)]
-pub(crate) struct SpanData {
-    /// The span's fields as consecutive `,"key":value` pairs.
+/// Serialized fields: consecutive `,"key":value` pairs plus an index of them.
+#[derive(Debug, Default)]
+struct FieldList {
     json: Vec<u8>,
     entries: Vec<Entry>,
     /// The entries' names, in order, for bulk insertion into [`Seen`].
     names: Vec<&'static str>,
-    /// Union of [`Seen::bit`] over the field names: tells an event in one AND whether any of
-    /// this span's names might clash with names already on the line.
+    /// Union of [`Seen::bit`] over the names: tells an event in one AND whether any name might
+    /// clash with names already on the line.
     mask: u64,
-    pub(crate) ids: SpanIds,
-    /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
-    /// ends with.
-    pub(crate) tail: Vec<u8>,
 }
 
-/// Settings shared by the layers that render spans.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct FieldPolicy {
-    pub(crate) redactor: Redactor,
-    /// Names of constant fields, treated as reserved keys like `level`.
-    pub(crate) reserved: Vec<Box<str>>,
-}
-
-impl SpanData {
-    fn render(values: &dyn RecordFields, policy: &FieldPolicy, ids: SpanIds) -> Self {
-        let mut json = Vec::new();
+impl FieldList {
+    fn render(values: &dyn RecordFields, policy: &FieldPolicy) -> Self {
+        let mut list = FieldList::default();
         let mut entries = Vec::new();
-        let mut mask = 0;
         {
             let mut on_field =
                 |name: &'static str, start: usize, value_start: usize, end: usize| {
-                    mask |= Seen::bit(name);
                     entries.push(Entry {
                         name,
                         start: start as u32,
@@ -63,7 +56,7 @@ impl SpanData {
                     });
                 };
             let mut visitor = Visitor {
-                out: &mut json,
+                out: &mut list.json,
                 redactor: &policy.redactor,
                 reserved: &policy.reserved,
                 style: Style::Json,
@@ -75,55 +68,60 @@ impl SpanData {
             };
             values.record_into(&mut visitor);
         }
-        let names = entries.iter().map(|e| e.name).collect();
-        SpanData {
-            json,
-            entries,
-            names,
-            mask,
-            ids,
-            tail: Vec::new(),
+        list.names = entries.iter().map(|e| e.name).collect();
+        list.mask = entries.iter().fold(0, |m, e| m | Seen::bit(e.name));
+        list.entries = entries;
+        list
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.mask & Seen::bit(name) != 0 && self.names.contains(&name)
+    }
+
+    /// Appends entry `e` of the list whose bytes are `src`.
+    fn push(&mut self, src: &[u8], e: &Entry) {
+        let start = self.json.len();
+        self.json
+            .extend_from_slice(&src[e.start as usize..e.end as usize]);
+        self.entries.push(Entry {
+            name: e.name,
+            start: start as u32,
+            value_start: (start + (e.value_start - e.start) as usize) as u32,
+            end: self.json.len() as u32,
+        });
+        self.names.push(e.name);
+        self.mask |= Seen::bit(e.name);
+    }
+
+    /// Appends every entry of `other` whose name is not present yet (nearest wins when `self`
+    /// holds the nearer span's fields).
+    fn extend_missing(&mut self, other: &FieldList) {
+        for e in &other.entries {
+            if !self.contains(e.name) {
+                self.push(&other.json, e);
+            }
         }
     }
 
-    /// Merges newly recorded values: a field recorded again keeps its position and takes the
+    /// `self` with `newer`'s values: a field recorded again keeps its position and takes the
     /// new value; a field recorded for the first time is appended.
-    fn merge(&mut self, newer: SpanData) {
-        let mut json = Vec::with_capacity(self.json.len() + newer.json.len());
-        let mut entries = Vec::with_capacity(self.entries.len() + newer.entries.len());
-        let mut push = |src: &[u8], e: &Entry| {
-            let start = json.len();
-            json.extend_from_slice(&src[e.start as usize..e.end as usize]);
-            let shift = start as i64 - e.start as i64;
-            entries.push(Entry {
-                name: e.name,
-                start: start as u32,
-                value_start: (e.value_start as i64 + shift) as u32,
-                end: json.len() as u32,
-            });
-        };
+    fn merged_with(&self, newer: &FieldList) -> FieldList {
+        let mut out = FieldList::default();
         for old in &self.entries {
             match newer.entries.iter().find(|n| n.name == old.name) {
-                Some(new) => push(&newer.json, new),
-                None => push(&self.json, old),
+                Some(new) => out.push(&newer.json, new),
+                None => out.push(&self.json, old),
             }
         }
-        for new in &newer.entries {
-            if !self.entries.iter().any(|o| o.name == new.name) {
-                push(&newer.json, new);
-            }
-        }
-        self.json = json;
-        self.names = entries.iter().map(|e| e.name).collect();
-        self.entries = entries;
-        self.mask |= newer.mask;
+        out.extend_missing(newer);
+        out
     }
 
-    /// Appends this span's fields to a JSON line, skipping names the line already has.
+    /// Appends the fields to a JSON line, skipping names the line already has.
     #[inline]
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
+    fn write_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
         if self.mask & seen.mask == 0 {
-            // No possible clash: one copy for the whole span.
+            // No possible clash: one copy for the whole list.
             out.extend_from_slice(&self.json);
             seen.insert_all(&self.names, self.mask);
             return;
@@ -136,8 +134,8 @@ impl SpanData {
         }
     }
 
-    /// Appends this span's fields as ` key=value` pairs, skipping names the line already has.
-    pub(crate) fn write_pretty(&self, out: &mut Vec<u8>, seen: &mut Seen, policy: &FieldPolicy) {
+    /// Appends the fields as ` key=value` pairs, skipping names the line already has.
+    fn write_pretty(&self, out: &mut Vec<u8>, seen: &mut Seen, policy: &FieldPolicy) {
         for e in &self.entries {
             if !seen.contains(e.name) {
                 write_key(out, e.name, &policy.reserved, true);
@@ -146,6 +144,56 @@ impl SpanData {
             }
         }
     }
+}
+
+/// Per-span data, written when the span is created or recorded and only copied afterwards.
+#[derive(Debug)]
+pub(crate) struct SpanData {
+    /// This span's own fields.
+    own: FieldList,
+    /// This span's fields followed by its ancestors' (nearest wins), as of `chain_records`.
+    chain: FieldList,
+    /// The value of [`RECORDS`] when `chain` was built.
+    chain_records: u64,
+    pub(crate) ids: SpanIds,
+    /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
+    /// ends with.
+    pub(crate) tail: Vec<u8>,
+}
+
+impl SpanData {
+    /// Whether [`SpanData::write_chain_json`] may be used: no span was recorded since the
+    /// chain was merged.
+    #[inline]
+    pub(crate) fn chain_is_current(&self) -> bool {
+        self.chain_records == RECORDS.load(Ordering::Acquire)
+    }
+
+    /// Appends the fields of this span and all its ancestors with one lookup (requires
+    /// [`SpanData::chain_is_current`]).
+    #[inline]
+    pub(crate) fn write_chain_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
+        self.chain.write_json(out, seen);
+    }
+
+    /// Appends only this span's own fields to a JSON line.
+    #[inline]
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
+        self.own.write_json(out, seen);
+    }
+
+    /// Appends this span's own fields as ` key=value` pairs.
+    pub(crate) fn write_pretty(&self, out: &mut Vec<u8>, seen: &mut Seen, policy: &FieldPolicy) {
+        self.own.write_pretty(out, seen, policy);
+    }
+}
+
+/// Settings shared by the layers that render spans.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FieldPolicy {
+    pub(crate) redactor: Redactor,
+    /// Names of constant fields, treated as reserved keys like `level`.
+    pub(crate) reserved: Vec<Box<str>>,
 }
 
 /// `Attributes` and `Record` both hand their values to a visitor.
@@ -167,6 +215,8 @@ impl RecordFields for Record<'_> {
 
 /// `Layer::on_new_span` for every stethoscope output layer: the first one to see a span
 /// stores its [`SpanData`]; the others reuse it.
+///
+/// Rendering runs user `Debug` impls, so it happens before any extension lock is taken.
 pub(crate) fn on_new_span<S>(
     attrs: &Attributes<'_>,
     id: &Id,
@@ -179,23 +229,41 @@ pub(crate) fn on_new_span<S>(
     if span.extensions().get::<SpanData>().is_some() {
         return;
     }
-    let ids = span
-        .parent()
-        .and_then(|p| {
-            p.extensions()
-                .get::<SpanData>()
-                .map(|d| SpanIds::child_of(&d.ids))
-        })
+    let own = FieldList::render(attrs, policy);
+    // Read before looking at the ancestors: a record racing with this merge makes the chain
+    // stale at once instead of silently missing the new value.
+    let chain_records = RECORDS.load(Ordering::Acquire);
+    let mut chain = FieldList::default();
+    chain.extend_missing(&own);
+    let mut parent_ids = None;
+    let mut ancestor = span.parent();
+    while let Some(a) = ancestor {
+        if let Some(data) = a.extensions().get::<SpanData>() {
+            parent_ids.get_or_insert(data.ids);
+            chain.extend_missing(&data.own);
+        }
+        ancestor = a.parent();
+    }
+    let ids = parent_ids
+        .map(|p| SpanIds::child_of(&p))
         .unwrap_or_else(SpanIds::new_root);
-    let mut data = SpanData::render(attrs, policy, ids);
-    data.tail.extend_from_slice(b",\"span\":");
-    quoted_into(&mut data.tail, span.name());
-    data.tail.extend_from_slice(b",\"trace_id\":\"");
-    data.tail.extend_from_slice(&ids.trace_id);
-    data.tail.extend_from_slice(b"\",\"span_id\":\"");
-    data.tail.extend_from_slice(&ids.span_id);
-    data.tail.push(b'"');
-    span.extensions_mut().insert(data);
+
+    let mut tail = Vec::new();
+    tail.extend_from_slice(b",\"span\":");
+    quoted_into(&mut tail, span.name());
+    tail.extend_from_slice(b",\"trace_id\":\"");
+    tail.extend_from_slice(&ids.trace_id);
+    tail.extend_from_slice(b"\",\"span_id\":\"");
+    tail.extend_from_slice(&ids.span_id);
+    tail.push(b'"');
+
+    span.extensions_mut().insert(SpanData {
+        own,
+        chain,
+        chain_records,
+        ids,
+        tail,
+    });
 }
 
 /// `Layer::on_record`: merges `Span::record` values into the stored fields.
@@ -207,12 +275,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
-    let Some(ids) = span.extensions().get::<SpanData>().map(|d| d.ids) else {
-        return;
-    };
-    let newer = SpanData::render(values, policy, ids);
+    let newer = FieldList::render(values, policy);
     let mut ext = span.extensions_mut();
     if let Some(data) = ext.get_mut::<SpanData>() {
-        data.merge(newer);
+        data.own = data.own.merged_with(&newer);
+        // Every chain that includes this span is now stale (they are recognized by the count).
+        RECORDS.fetch_add(1, Ordering::Release);
     }
 }
