@@ -48,6 +48,9 @@ mod guard;
 mod init;
 pub mod logging;
 mod panic_hook;
+pub mod trace;
+
+pub use trace::propagation;
 
 pub use config::{LogFormat, LogOutput};
 pub use error::{Error, Result};

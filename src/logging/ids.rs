@@ -9,29 +9,45 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
-/// The ids of one span, pre-rendered as lowercase hex so an event copies them with a memcpy.
+/// The ids of one span, also pre-rendered as lowercase hex so an event copies them with a
+/// memcpy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SpanIds {
+    pub(crate) trace: [u8; 16],
+    pub(crate) span: [u8; 8],
+    /// W3C trace flags to propagate (sampled, random).
+    pub(crate) flags: u8,
     pub(crate) trace_id: [u8; 32],
     pub(crate) span_id: [u8; 16],
 }
 
+/// Flags of a trace we start: `sampled` (downstream services with collectors record it; we have
+/// no sampler of our own) and level 2 `random` (our trace ids are fully random).
+const ROOT_FLAGS: u8 = 0x01 | 0x02;
+
 impl SpanIds {
-    /// Ids for a new root span: a fresh trace.
-    pub(crate) fn new_root() -> Self {
-        let trace = next_nonzero_u128();
+    pub(crate) fn new(trace: [u8; 16], span: [u8; 8], flags: u8) -> Self {
         SpanIds {
-            trace_id: hex(trace.to_be_bytes()),
-            span_id: hex(next_nonzero_u64().to_be_bytes()),
+            trace,
+            span,
+            flags,
+            trace_id: hex(trace),
+            span_id: hex(span),
         }
     }
 
-    /// Ids for a child of `parent`: same trace, fresh span id.
+    /// Ids for a new root span: a fresh trace.
+    pub(crate) fn new_root() -> Self {
+        SpanIds::new(
+            next_nonzero_u128().to_be_bytes(),
+            next_nonzero_u64().to_be_bytes(),
+            ROOT_FLAGS,
+        )
+    }
+
+    /// Ids for a child of `parent`: same trace and flags, fresh span id.
     pub(crate) fn child_of(parent: &SpanIds) -> Self {
-        SpanIds {
-            trace_id: parent.trace_id,
-            span_id: hex(next_nonzero_u64().to_be_bytes()),
-        }
+        SpanIds::new(parent.trace, next_nonzero_u64().to_be_bytes(), parent.flags)
     }
 }
 

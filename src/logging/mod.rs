@@ -26,13 +26,13 @@
 //! ```
 
 mod escape;
-mod ids;
+pub(crate) mod ids;
 pub(crate) mod json;
 mod keys;
 pub(crate) mod line;
 mod pretty;
 pub(crate) mod redact;
-mod span_data;
+pub(crate) mod span_data;
 mod timestamp;
 mod visitor;
 mod writer;

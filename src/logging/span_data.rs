@@ -3,6 +3,7 @@
 //! span extensions.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Subscriber;
@@ -13,6 +14,7 @@ use super::escape::quoted_into;
 use super::ids::SpanIds;
 use super::redact::Redactor;
 use super::visitor::{write_key, Seen, Style, Visitor};
+use crate::trace::w3c::{TraceParent, TraceState};
 
 /// Bumped after every `Span::record` on any span. A span's merged chain (below) is valid only
 /// while this still equals the value it was built at: a record anywhere may have changed one
@@ -156,12 +158,29 @@ pub(crate) struct SpanData {
     /// The value of [`RECORDS`] when `chain` was built.
     chain_records: u64,
     pub(crate) ids: SpanIds,
+    /// The `tracestate` of the remote parent this span's trace continues, inherited by
+    /// children so that it is propagated onwards.
+    pub(crate) trace_state: Option<Arc<TraceState>>,
     /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
     /// ends with.
     pub(crate) tail: Vec<u8>,
 }
 
 impl SpanData {
+    /// Makes this span continue the remote trace `parent` (from incoming headers): it takes
+    /// the remote trace id and flags, keeps its own span id, and children created afterwards
+    /// inherit both.
+    pub(crate) fn set_remote_parent(
+        &mut self,
+        name: &str,
+        parent: &TraceParent,
+        trace_state: Option<TraceState>,
+    ) {
+        self.ids = SpanIds::new(parent.trace_id, self.ids.span, parent.flags);
+        self.trace_state = trace_state.filter(|s| !s.is_empty()).map(Arc::new);
+        self.tail = render_tail(name, &self.ids);
+    }
+
     /// Whether [`SpanData::write_chain_json`] may be used: no span was recorded since the
     /// chain was merged.
     #[inline]
@@ -235,35 +254,42 @@ pub(crate) fn on_new_span<S>(
     let chain_records = RECORDS.load(Ordering::Acquire);
     let mut chain = FieldList::default();
     chain.extend_missing(&own);
-    let mut parent_ids = None;
+    let mut parent = None;
     let mut ancestor = span.parent();
     while let Some(a) = ancestor {
         if let Some(data) = a.extensions().get::<SpanData>() {
-            parent_ids.get_or_insert(data.ids);
+            if parent.is_none() {
+                parent = Some((data.ids, data.trace_state.clone()));
+            }
             chain.extend_missing(&data.own);
         }
         ancestor = a.parent();
     }
-    let ids = parent_ids
-        .map(|p| SpanIds::child_of(&p))
-        .unwrap_or_else(SpanIds::new_root);
-
-    let mut tail = Vec::new();
-    tail.extend_from_slice(b",\"span\":");
-    quoted_into(&mut tail, span.name());
-    tail.extend_from_slice(b",\"trace_id\":\"");
-    tail.extend_from_slice(&ids.trace_id);
-    tail.extend_from_slice(b"\",\"span_id\":\"");
-    tail.extend_from_slice(&ids.span_id);
-    tail.push(b'"');
-
+    let (ids, trace_state) = match parent {
+        Some((ids, state)) => (SpanIds::child_of(&ids), state),
+        None => (SpanIds::new_root(), None),
+    };
+    let tail = render_tail(span.name(), &ids);
     span.extensions_mut().insert(SpanData {
         own,
         chain,
         chain_records,
         ids,
+        trace_state,
         tail,
     });
+}
+
+fn render_tail(name: &str, ids: &SpanIds) -> Vec<u8> {
+    let mut tail = Vec::with_capacity(100);
+    tail.extend_from_slice(b",\"span\":");
+    quoted_into(&mut tail, name);
+    tail.extend_from_slice(b",\"trace_id\":\"");
+    tail.extend_from_slice(&ids.trace_id);
+    tail.extend_from_slice(b"\",\"span_id\":\"");
+    tail.extend_from_slice(&ids.span_id);
+    tail.push(b'"');
+    tail
 }
 
 /// `Layer::on_record`: merges `Span::record` values into the stored fields.
