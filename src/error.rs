@@ -57,6 +57,11 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
+    /// Shutdown could not hand every finished span to the collector before its deadline.
+    ExportTimeout {
+        /// The deadline that passed.
+        deadline: Duration,
+    },
     /// Shutdown could not write every queued log line before its deadline.
     FlushTimeout {
         /// The deadline that passed.
@@ -141,6 +146,11 @@ impl fmt::Display for Error {
                  to your own registry instead of calling `stethoscope::init()`",
             ),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::ExportTimeout { deadline } => write!(
+                f,
+                "spans were not exported within {deadline:?}: the OTLP collector is down or too \
+                 slow; pending spans were abandoned so that shutdown does not hang"
+            ),
             Error::FlushTimeout {
                 deadline,
                 pending_bytes,

@@ -1,10 +1,15 @@
 //! [`Guard`]: keeps telemetry running; flushes and shuts it down when dropped.
 
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::Error;
 use crate::logging::{NonBlocking, WriterGuard};
+use crate::trace::export::Exporter;
+
+/// How long `Drop` waits for spans and for log lines, each.
+const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Returned by [`init`](crate::init) and [`Builder::install`](crate::Builder::install).
 ///
@@ -16,14 +21,35 @@ use crate::logging::{NonBlocking, WriterGuard};
 pub struct Guard {
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
+    exporter: Option<Exporter>,
 }
 
 impl Guard {
-    pub(crate) fn new(writer: NonBlocking, writer_guard: WriterGuard) -> Self {
+    pub(crate) fn new(
+        writer: NonBlocking,
+        writer_guard: WriterGuard,
+        exporter: Option<Exporter>,
+    ) -> Self {
         Guard {
             writer,
             writer_guard: Some(writer_guard),
+            exporter,
         }
+    }
+
+    /// Spans dropped so far: the export queue was full (collector down or slow) or an export
+    /// failed. Always 0 without an exporter.
+    pub fn dropped_spans(&self) -> u64 {
+        self.exporter
+            .as_ref()
+            .map_or(0, |e| e.stats.dropped.load(Ordering::Relaxed))
+    }
+
+    /// Spans the collector accepted so far.
+    pub fn exported_spans(&self) -> u64 {
+        self.exporter
+            .as_ref()
+            .map_or(0, |e| e.stats.exported.load(Ordering::Relaxed))
     }
 
     /// Log lines dropped so far because the output could not keep up (or failed).
@@ -45,10 +71,30 @@ impl Guard {
     /// # Errors
     /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
     /// time; the remaining lines are abandoned so that the caller is not blocked further.
+    ///
+    /// Spans are exported first (their failures are logged), then logs are written out; each
+    /// step gets the full `deadline` at most.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
-        match self.writer_guard.take() {
+        self.stop(deadline)
+    }
+
+    fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
+        let spans = match self.exporter.take() {
+            Some(exporter) => exporter.shutdown(deadline),
+            None => Ok(()),
+        };
+        let logs = match self.writer_guard.take() {
             Some(guard) => guard.shutdown(deadline),
             None => Ok(()),
+        };
+        spans.and(logs)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop(DEFAULT_SHUTDOWN_DEADLINE) {
+            eprintln!("stethoscope: {e}");
         }
     }
 }

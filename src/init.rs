@@ -14,6 +14,9 @@ use crate::logging::line::Fields;
 use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
 use crate::panic_hook;
+use crate::trace::export::{self, ExportSettings, Exporter};
+use crate::trace::propagation;
+use crate::trace::{TraceSampler, DEFAULT_SPAN_QUEUE};
 
 /// Set once the first installation succeeds: a process has one global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -85,6 +88,7 @@ pub struct Builder {
     buffer_bytes: usize,
     panic_hook: bool,
     ansi: Option<bool>,
+    export: ExportSettings,
 }
 
 impl Default for Builder {
@@ -98,6 +102,10 @@ impl Default for Builder {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             panic_hook: true,
             ansi: None,
+            export: ExportSettings {
+                queue: DEFAULT_SPAN_QUEUE,
+                ..ExportSettings::default()
+            },
         }
     }
 }
@@ -176,6 +184,47 @@ impl Builder {
         self
     }
 
+    /// Exports spans over OTLP/HTTP (protobuf) to the collector at `base_url`, like
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: spans go to `<base_url>/v1/traces`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `base_url` is an `http://` URL with a host.
+    pub fn with_otlp_endpoint(mut self, base_url: &str) -> Result<Self, Error> {
+        export::validate_endpoint(base_url)
+            .map_err(|why| Error::invalid_config("with_otlp_endpoint", base_url, why))?;
+        self.export.endpoint = Some(export::traces_url_from_base(base_url));
+        Ok(self)
+    }
+
+    /// Chooses which traces are exported (default: follow the parent, sample all roots).
+    pub fn with_trace_sampler(mut self, sampler: TraceSampler) -> Self {
+        self.export.sampler = sampler;
+        self
+    }
+
+    /// Bounds the spans waiting for export (default [`DEFAULT_SPAN_QUEUE`]); past it, spans
+    /// are dropped and counted instead of growing memory while a collector is down.
+    pub fn with_span_queue(mut self, spans: usize) -> Self {
+        self.export.queue = spans.max(1);
+        self
+    }
+
+    /// Sets `service.version` on exported spans.
+    pub fn with_service_version(mut self, version: impl Into<String>) -> Self {
+        self.export.service_version = Some(version.into());
+        self
+    }
+
+    /// Adds a resource attribute to exported spans, e.g. `deployment.environment`.
+    pub fn with_resource_attribute(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.export.resource.push((key.into(), value.into()));
+        self
+    }
+
     /// Applies the process environment:
     ///
     /// | variable | meaning |
@@ -184,8 +233,16 @@ impl Builder {
     /// | `LOG_LEVEL` | `trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`: used when `RUST_LOG` is unset |
     /// | `LOG_FORMAT` | `json` or `pretty` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
-    /// | `OTEL_SERVICE_NAME` | the service name |
+    /// | `OTEL_SERVICE_NAME` | the service name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
+    /// | `OTEL_SDK_DISABLED` | `true` turns span export off |
+    /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL (`http://localhost:4318`); spans go to `/v1/traces` |
+    /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL for spans; wins over the above |
+    /// | `OTEL_EXPORTER_OTLP_PROTOCOL`, `…_TRACES_PROTOCOL` | `http/protobuf` (the only one built in) |
+    /// | `OTEL_EXPORTER_OTLP_HEADERS`, `…_TRACES_HEADERS` | `key=value,…` sent with every export |
+    /// | `OTEL_EXPORTER_OTLP_TIMEOUT`, `…_TRACES_TIMEOUT` | export timeout in milliseconds |
+    /// | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` |
+    /// | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,…` added to exported spans |
     ///
     /// Empty values count as unset.
     ///
@@ -240,7 +297,91 @@ impl Builder {
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
+        self.export_from_env(&get)?;
         Ok(self)
+    }
+
+    fn export_from_env(&mut self, get: &dyn Fn(&str) -> Option<String>) -> Result<(), Error> {
+        if let Some(v) = get("OTEL_SDK_DISABLED") {
+            self.export.disabled = match v.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(Error::invalid_env(
+                        "OTEL_SDK_DISABLED",
+                        &v,
+                        "expected \"true\" or \"false\"",
+                    ))
+                }
+            };
+        }
+        if let Some(v) = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            export::validate_endpoint(&v)
+                .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &v, why))?;
+            self.export.endpoint = Some(v.trim().to_owned());
+        } else if let Some(v) = get("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            export::validate_endpoint(&v)
+                .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_ENDPOINT", &v, why))?;
+            self.export.endpoint = Some(export::traces_url_from_base(&v));
+        }
+        for var in [
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ] {
+            if let Some(v) = get(var) {
+                match v.trim() {
+                    "http/protobuf" => {}
+                    "grpc" | "http/json" => {
+                        return Err(Error::invalid_env(var, &v, "only \"http/protobuf\" is built in; point the exporter at the collector's OTLP/HTTP port (4318)"))
+                    }
+                    _ => return Err(Error::invalid_env(var, &v, "expected \"http/protobuf\"")),
+                }
+                break;
+            }
+        }
+        for var in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
+            if let Some(v) = get(var) {
+                let headers =
+                    export::parse_key_values(&v).map_err(|why| Error::invalid_env(var, &v, why))?;
+                self.export.headers.extend(headers);
+            }
+        }
+        for var in [
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ] {
+            if let Some(v) = get(var) {
+                let ms: u64 = v.trim().parse().map_err(|_| {
+                    Error::invalid_env(
+                        var,
+                        &v,
+                        "expected a timeout in milliseconds, e.g. \"10000\"",
+                    )
+                })?;
+                self.export.timeout = Some(std::time::Duration::from_millis(ms));
+                break;
+            }
+        }
+        if let Some(v) = get("OTEL_TRACES_SAMPLER") {
+            self.export.sampler =
+                TraceSampler::from_env(&v, get("OTEL_TRACES_SAMPLER_ARG").as_deref())?;
+        }
+        if let Some(v) = get("OTEL_RESOURCE_ATTRIBUTES") {
+            let attrs = export::parse_key_values(&v)
+                .map_err(|why| Error::invalid_env("OTEL_RESOURCE_ATTRIBUTES", &v, why))?;
+            for (k, val) in attrs {
+                match k.as_str() {
+                    "service.name" if self.service_name.is_none() => self.service_name = Some(val),
+                    "service.name" => {}
+                    "service.version" => self.export.service_version = Some(val),
+                    _ => self.export.resource.push((k, val)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Installs the configured pillars as this process's global telemetry.
@@ -284,6 +425,21 @@ impl Builder {
             .spawn(destination)?;
 
         let service = self.service_name.or_else(default_service_name);
+        let exporter = match (&self.export.endpoint, self.export.disabled) {
+            (Some(_), false) => Some(Exporter::start(
+                &self.export,
+                service.as_deref().unwrap_or("unknown_service"),
+            )?),
+            _ => None,
+        };
+        let otel_layer = exporter.as_ref().map(|e| {
+            tracing_opentelemetry::layer()
+                .with_tracer(e.tracer())
+                // Our slow-operation timing measures busy/idle itself; OTel's copy halves
+                // enter/exit cost when off.
+                .with_tracked_inactivity(false)
+        });
+        let otel_ids = exporter.is_some();
         let mut fields = Fields::default();
         fields.policy.redactor = self.redactor;
         if let Some(service) = &service {
@@ -294,20 +450,26 @@ impl Builder {
                 Some(
                     JsonLayer::new()
                         .with_fields(fields)
+                        .with_otel_ids(otel_ids)
                         .with_writer(writer.clone()),
                 ),
                 None,
             ),
             LogFormat::Pretty => {
-                let mut layer = PrettyLayer::new().with_fields(fields);
+                let mut layer = PrettyLayer::new()
+                    .with_fields(fields)
+                    .with_otel_ids(otel_ids);
                 if let Some(ansi) = self.ansi {
                     layer = layer.with_ansi(ansi);
                 }
                 (None, Some(layer.with_writer(writer.clone())))
             }
         };
+        // The OpenTelemetry layer sits inside the output layers: it enters a span first, so
+        // they can adopt the exported span's ids on first enter.
         let subscriber = tracing_subscriber::registry()
             .with(filter)
+            .with(otel_layer)
             .with(json)
             .with(pretty);
         tracing::subscriber::set_global_default(subscriber)
@@ -322,10 +484,12 @@ impl Builder {
             tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
         }
 
+        opentelemetry::global::set_text_map_propagator(propagation::global_propagator());
+
         if self.panic_hook {
             panic_hook::install(writer.clone());
         }
-        Ok(Guard::new(writer, writer_guard))
+        Ok(Guard::new(writer, writer_guard, exporter))
     }
 }
 

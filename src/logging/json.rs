@@ -66,6 +66,8 @@ pub struct JsonLayer<W = fn() -> io::Stdout> {
     fields: Fields,
     /// Identifies this layer's entries in the per-thread key cache.
     id: LayerId,
+    /// Take span ids from the OpenTelemetry layer (installed inside this one) on first enter.
+    otel_ids: bool,
 }
 
 impl JsonLayer {
@@ -77,6 +79,7 @@ impl JsonLayer {
             make_writer: io::stdout,
             fields: Fields::default(),
             id: LayerId::next(),
+            otel_ids: false,
         }
     }
 }
@@ -99,6 +102,7 @@ impl<W> JsonLayer<W> {
             make_writer,
             fields: self.fields,
             id: self.id,
+            otel_ids: self.otel_ids,
         }
     }
 
@@ -128,6 +132,11 @@ impl<W> JsonLayer<W> {
     pub fn without_redaction(mut self) -> Self {
         self.fields.policy.redactor = Redactor::default();
         self.id = LayerId::next();
+        self
+    }
+
+    pub(crate) fn with_otel_ids(mut self, otel_ids: bool) -> Self {
+        self.otel_ids = otel_ids;
         self
     }
 
@@ -162,6 +171,12 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         span_data::on_record(id, values, &ctx, &self.fields.policy);
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.otel_ids {
+            span_data::adopt_otel_ids(id, &ctx);
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {

@@ -44,6 +44,8 @@ pub struct PrettyLayer<W = fn() -> io::Stdout> {
     /// Identifies this layer's entries in the per-thread key cache.
     id: LayerId,
     ansi: bool,
+    /// Take span ids from the OpenTelemetry layer (installed inside this one) on first enter.
+    otel_ids: bool,
 }
 
 impl PrettyLayer {
@@ -55,6 +57,7 @@ impl PrettyLayer {
             make_writer: io::stdout,
             fields: Fields::default(),
             id: LayerId::next(),
+            otel_ids: false,
             ansi: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
     }
@@ -76,6 +79,7 @@ impl<W> PrettyLayer<W> {
             make_writer,
             fields: self.fields,
             id: self.id,
+            otel_ids: self.otel_ids,
             ansi: self.ansi,
         }
     }
@@ -105,6 +109,11 @@ impl<W> PrettyLayer<W> {
         add_patterns(&mut self.fields.policy.redactor, patterns)?;
         self.id = LayerId::next();
         Ok(self)
+    }
+
+    pub(crate) fn with_otel_ids(mut self, otel_ids: bool) -> Self {
+        self.otel_ids = otel_ids;
+        self
     }
 
     pub(crate) fn with_fields(mut self, fields: Fields) -> Self {
@@ -140,6 +149,12 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         span_data::on_record(id, values, &ctx, &self.fields.policy);
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.otel_ids {
+            span_data::adopt_otel_ids(id, &ctx);
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {

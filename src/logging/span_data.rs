@@ -161,6 +161,8 @@ pub(crate) struct SpanData {
     /// The `tracestate` of the remote parent this span's trace continues, inherited by
     /// children so that it is propagated onwards.
     pub(crate) trace_state: Option<Arc<TraceState>>,
+    /// The ids are the exported OpenTelemetry span's (adopted on first enter).
+    ids_from_otel: bool,
     /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
     /// ends with.
     pub(crate) tail: Vec<u8>,
@@ -276,6 +278,7 @@ pub(crate) fn on_new_span<S>(
         chain_records,
         ids,
         trace_state,
+        ids_from_otel: false,
         tail,
     });
 }
@@ -290,6 +293,41 @@ fn render_tail(name: &str, ids: &SpanIds) -> Vec<u8> {
     tail.extend_from_slice(&ids.span_id);
     tail.push(b'"');
     tail
+}
+
+/// `Layer::on_enter` when spans are exported: the OpenTelemetry layer, which sits inside ours,
+/// has just built and activated the span, so the current OpenTelemetry context *is* this
+/// span's. Its ids replace ours once, so log lines and exported spans agree.
+pub(crate) fn adopt_otel_ids<S>(id: &Id, ctx: &Context<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    use opentelemetry::trace::TraceContextExt;
+    let Some(span) = ctx.span(id) else { return };
+    if span
+        .extensions()
+        .get::<SpanData>()
+        .is_none_or(|d| d.ids_from_otel)
+    {
+        return;
+    }
+    let cx = opentelemetry::Context::current();
+    let sc = cx.span().span_context().clone();
+    if !sc.is_valid() {
+        return;
+    }
+    let ids = SpanIds::new(
+        sc.trace_id().to_bytes(),
+        sc.span_id().to_bytes(),
+        sc.trace_flags().to_u8(),
+    );
+    let name = span.name();
+    let mut ext = span.extensions_mut();
+    if let Some(data) = ext.get_mut::<SpanData>() {
+        data.ids = ids;
+        data.tail = render_tail(name, &ids);
+        data.ids_from_otel = true;
+    }
 }
 
 /// `Layer::on_record`: merges `Span::record` values into the stored fields.

@@ -1,8 +1,30 @@
-//! Traces: W3C Trace Context propagation today; OpenTelemetry export is being added.
+//! Traces: OpenTelemetry export over OTLP/HTTP and W3C Trace Context propagation.
 //!
-//! The public surface is [`propagation`], re-exported at the crate root as
-//! `stethoscope::propagation`.
+//! [`crate::init`] exports `tracing` spans as OpenTelemetry spans when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or [`Builder::with_otlp_endpoint`](crate::Builder::with_otlp_endpoint))
+//! names a collector; log lines then carry the exported spans' ids. [`propagation`] (also at
+//! `stethoscope::propagation`) moves the trace across services.
 
 mod carrier;
+pub(crate) mod export;
+mod http_client;
 pub mod propagation;
 pub(crate) mod w3c;
+
+pub use export::{ParentBasedRoot, TraceSampler, DEFAULT_EXPORT_TIMEOUT, DEFAULT_SPAN_QUEUE};
+
+/// Records `error` on the current span: an `error` event carrying the error and its source
+/// chain, which marks the exported span's status as ERROR with an `exception` event (the seed's
+/// `span.recordException`) and is logged like any error line.
+///
+/// ```
+/// # #[derive(Debug)] struct DbDown;
+/// # impl std::fmt::Display for DbDown { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db down") } }
+/// # impl std::error::Error for DbDown {}
+/// let span = stethoscope::info_span!("write_batch");
+/// let _entered = span.enter();
+/// stethoscope::trace::record_error(&DbDown);
+/// ```
+pub fn record_error(error: &(dyn std::error::Error + 'static)) {
+    tracing::error!(error, "{error}");
+}

@@ -122,12 +122,15 @@ fn span_context(parent: &TraceParent, state: Option<&TraceState>, remote: bool) 
 /// Our trace-context propagator composed with W3C baggage.
 pub fn propagator() -> &'static TextMapCompositePropagator {
     static PROPAGATOR: OnceLock<TextMapCompositePropagator> = OnceLock::new();
-    PROPAGATOR.get_or_init(|| {
-        TextMapCompositePropagator::new(vec![
-            Box::new(W3cTraceContextPropagator),
-            Box::new(BaggagePropagator::new()),
-        ])
-    })
+    PROPAGATOR.get_or_init(global_propagator)
+}
+
+/// A fresh instance of [`propagator`] for `opentelemetry::global`, which takes ownership.
+pub(crate) fn global_propagator() -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(vec![
+        Box::new(W3cTraceContextPropagator),
+        Box::new(BaggagePropagator::new()),
+    ])
 }
 
 /// Reads trace context and baggage from incoming headers. An absent or invalid `traceparent`

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod collector;
+
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,114 @@
+//! A tiny in-process OTLP/HTTP collector: accepts `POST /v1/traces`, decodes the protobuf
+//! `ExportTraceServiceRequest`, and keeps every span it received.
+
+#![allow(dead_code)] // each test binary uses a subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
+
+/// How the collector answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Behaviour {
+    /// 200 with an empty `ExportTraceServiceResponse`.
+    Accept,
+    /// 200 with bytes that are not a protobuf message.
+    Garbage,
+    /// Read the request, then never answer.
+    Hang,
+}
+
+#[derive(Clone)]
+pub(crate) struct Collector {
+    pub(crate) addr: SocketAddr,
+    pub(crate) requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+}
+
+impl Collector {
+    pub(crate) fn start(behaviour: Behaviour) -> Collector {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let store = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || serve(stream, behaviour, &store));
+            }
+        });
+        Collector { addr, requests }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every span received so far, with the `service.name` of its resource.
+    pub(crate) fn spans(&self) -> Vec<(String, Span)> {
+        let mut out = Vec::new();
+        for req in self.requests.lock().unwrap().iter() {
+            for rs in &req.resource_spans {
+                let service = rs
+                    .resource
+                    .as_ref()
+                    .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+                    .and_then(|kv| kv.value.as_ref())
+                    .map(|v| format!("{:?}", v.value))
+                    .unwrap_or_default();
+                for ss in &rs.scope_spans {
+                    for span in &ss.spans {
+                        out.push((service.clone(), span.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceServiceRequest>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    if let Ok(req) = ExportTraceServiceRequest::decode(body.as_slice()) {
+        store.lock().unwrap().push(req);
+    }
+    let mut stream = reader.into_inner();
+    match behaviour {
+        Behaviour::Accept => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+        Behaviour::Garbage => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n\xff\xfe\xfdgarbage",
+            );
+        }
+        Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
+    }
+}
