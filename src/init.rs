@@ -196,6 +196,17 @@ impl Builder {
         Ok(self)
     }
 
+    /// Exports spans through `exporter` (any OpenTelemetry SDK span exporter: stdout, an
+    /// in-memory one in tests, a vendor's) instead of OTLP, with the same bounded, counted
+    /// batch queue. Wins over an OTLP endpoint.
+    pub fn with_span_exporter<E>(mut self, exporter: E) -> Self
+    where
+        E: opentelemetry_sdk::trace::SpanExporter + 'static,
+    {
+        self.export.custom = Some(export::CustomExporter::new(exporter));
+        self
+    }
+
     /// Chooses which traces are exported (default: follow the parent, sample all roots).
     pub fn with_trace_sampler(mut self, sampler: TraceSampler) -> Self {
         self.export.sampler = sampler;
@@ -403,6 +414,50 @@ impl Builder {
     }
 
     fn install_once(self) -> Result<Guard, Error> {
+        let panic_hook_enabled = self.panic_hook;
+        let parts = self.assemble()?;
+        tracing::dispatcher::set_global_default(parts.dispatch)
+            .map_err(|_| Error::SubscriberAlreadySet)?;
+
+        // Bridge the `log` crate; another logger may own it already, which is not fatal.
+        let mut bridge = tracing_log::LogTracer::builder();
+        if let Some(level) = parts.log_max_level {
+            bridge = bridge.with_max_level(level_filter_to_log(level));
+        }
+        if let Err(e) = bridge.init() {
+            tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
+        }
+
+        opentelemetry::global::set_text_map_propagator(propagation::global_propagator());
+
+        if panic_hook_enabled {
+            panic_hook::install(parts.writer);
+        }
+        Ok(parts.guard)
+    }
+
+    /// Builds everything but installs nothing global: returns the subscriber as a
+    /// [`Dispatch`](tracing::Dispatch) (use it with `tracing::dispatcher::with_default`, or set
+    /// it globally yourself) and the [`Guard`] that owns the background work. No panic hook,
+    /// `log` bridge or global propagator is set; [`Builder::install`] does that.
+    ///
+    /// # Errors
+    /// As [`Builder::install`], except that nothing can already be installed.
+    ///
+    /// ```
+    /// let (dispatch, guard) = stethoscope::Stethoscope::builder()
+    ///     .with_log_output(stethoscope::LogOutput::Writer(Box::new(std::io::sink())))
+    ///     .into_dispatch()?;
+    /// tracing::dispatcher::with_default(&dispatch, || stethoscope::info!("scoped"));
+    /// drop(guard);
+    /// # Ok::<(), stethoscope::Error>(())
+    /// ```
+    pub fn into_dispatch(self) -> Result<(tracing::Dispatch, Guard), Error> {
+        let parts = self.assemble()?;
+        Ok((parts.dispatch, parts.guard))
+    }
+
+    fn assemble(mut self) -> Result<Parts, Error> {
         let filter_text = self.filter.as_deref().unwrap_or(DEFAULT_LOG_FILTER);
         let filter: EnvFilter = config::parse_filter(filter_text)
             .map_err(|why| Error::invalid_config("with_log_filter", filter_text, why))?;
@@ -425,12 +480,13 @@ impl Builder {
             .spawn(destination)?;
 
         let service = self.service_name.or_else(default_service_name);
-        let exporter = match (&self.export.endpoint, self.export.disabled) {
-            (Some(_), false) => Some(Exporter::start(
-                &self.export,
+        let exporter = if Exporter::wanted(&self.export) {
+            Some(Exporter::start(
+                &mut self.export,
                 service.as_deref().unwrap_or("unknown_service"),
-            )?),
-            _ => None,
+            )?)
+        } else {
+            None
         };
         let otel_layer = exporter.as_ref().map(|e| {
             tracing_opentelemetry::layer()
@@ -472,25 +528,21 @@ impl Builder {
             .with(otel_layer)
             .with(json)
             .with(pretty);
-        tracing::subscriber::set_global_default(subscriber)
-            .map_err(|_| Error::SubscriberAlreadySet)?;
-
-        // Bridge the `log` crate; another logger may own it already, which is not fatal.
-        let mut bridge = tracing_log::LogTracer::builder();
-        if let Some(level) = log_max_level {
-            bridge = bridge.with_max_level(level_filter_to_log(level));
-        }
-        if let Err(e) = bridge.init() {
-            tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
-        }
-
-        opentelemetry::global::set_text_map_propagator(propagation::global_propagator());
-
-        if self.panic_hook {
-            panic_hook::install(writer.clone());
-        }
-        Ok(Guard::new(writer, writer_guard, exporter))
+        Ok(Parts {
+            dispatch: tracing::Dispatch::new(subscriber),
+            guard: Guard::new(writer.clone(), writer_guard, exporter),
+            writer,
+            log_max_level,
+        })
     }
+}
+
+/// What [`Builder::assemble`] produces.
+struct Parts {
+    dispatch: tracing::Dispatch,
+    guard: Guard,
+    writer: NonBlocking,
+    log_max_level: Option<tracing_subscriber::filter::LevelFilter>,
 }
 
 fn default_service_name() -> Option<String> {

@@ -49,7 +49,9 @@ impl CallsiteKeys {
             .map(|field| {
                 let name = field.name();
                 let mut bytes = Vec::new();
-                if name == "message" {
+                // An event's `message` is the line's message; a span's is an ordinary (and
+                // reserved, so renamed) field.
+                if name == "message" && meta.is_event() {
                     bytes.extend_from_slice(match style {
                         Style::Json => b",\"message\":".as_slice(),
                         Style::Pretty => b" ".as_slice(),
@@ -92,7 +94,7 @@ impl LayerId {
     }
 }
 
-/// Keys are (layer, metadata address): both already unique, so the hasher just mixes them.
+/// Keys are (layer, metadata address, style): already unique, so the hasher just mixes them.
 #[derive(Default)]
 struct AddressHasher(u64);
 
@@ -113,7 +115,7 @@ impl Hasher for AddressHasher {
     }
 }
 
-type Cache = HashMap<(LayerId, usize), Rc<CallsiteKeys>, BuildHasherDefault<AddressHasher>>;
+type Cache = HashMap<(LayerId, usize, bool), Rc<CallsiteKeys>, BuildHasherDefault<AddressHasher>>;
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
@@ -132,14 +134,15 @@ pub(crate) fn lookup(
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
-            if let Some(keys) = cache.get(&(layer, address)) {
+            let key = (layer, address, style == Style::Pretty);
+            if let Some(keys) = cache.get(&key) {
                 return Some(Rc::clone(keys));
             }
             if cache.len() >= MAX_CACHED_CALLSITES {
                 return None;
             }
             let keys = Rc::new(CallsiteKeys::render(meta, fields, style));
-            cache.insert((layer, address), Rc::clone(&keys));
+            cache.insert(key, Rc::clone(&keys));
             Some(keys)
         })
         .ok()

@@ -144,11 +144,11 @@ where
     W: for<'a> MakeWriter<'a> + 'static,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        span_data::on_new_span(attrs, id, &ctx, &self.fields.policy);
+        span_data::on_new_span(attrs, id, &ctx, &self.fields, self.id);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        span_data::on_record(id, values, &ctx, &self.fields.policy);
+        span_data::on_record(id, values, &ctx, &self.fields, self.id);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {

@@ -12,6 +12,8 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::escape::quoted_into;
 use super::ids::SpanIds;
+use super::keys::{self, CallsiteKeys, LayerId};
+use super::line::Fields;
 use super::redact::Redactor;
 use super::visitor::{write_key, Seen, Style, Visitor};
 use crate::trace::w3c::{TraceParent, TraceState};
@@ -36,48 +38,72 @@ struct Entry {
 struct FieldList {
     json: Vec<u8>,
     entries: Vec<Entry>,
-    /// The entries' names, in order, for bulk insertion into [`Seen`].
-    names: Vec<&'static str>,
     /// Union of [`Seen::bit`] over the names: tells an event in one AND whether any name might
     /// clash with names already on the line.
     mask: u64,
 }
 
 impl FieldList {
-    fn render(values: &dyn RecordFields, policy: &FieldPolicy) -> Self {
-        let mut list = FieldList::default();
-        let mut entries = Vec::new();
-        {
-            let mut on_field =
-                |name: &'static str, start: usize, value_start: usize, end: usize| {
-                    entries.push(Entry {
-                        name,
-                        start: start as u32,
-                        value_start: value_start as u32,
-                        end: end as u32,
-                    });
-                };
-            let mut visitor = Visitor {
-                out: &mut list.json,
-                redactor: &policy.redactor,
-                reserved: &policy.reserved,
-                style: Style::Json,
-                seen: None,
-                is_event: false,
-                skip_log_fields: false,
-                keys: None,
-                on_field: Some(&mut on_field),
-            };
-            values.record_into(&mut visitor);
-        }
-        list.names = entries.iter().map(|e| e.name).collect();
-        list.mask = entries.iter().fold(0, |m, e| m | Seen::bit(e.name));
-        list.entries = entries;
+    fn render(
+        values: &dyn RecordFields,
+        policy: &FieldPolicy,
+        keys: Option<&CallsiteKeys>,
+    ) -> Self {
+        let mut list = FieldList {
+            // Sized for a typical span so that rendering does not regrow the buffers.
+            json: Vec::with_capacity(128),
+            entries: Vec::with_capacity(values.len()),
+            mask: 0,
+        };
+        list.append_rendered(values, policy, keys);
         list
     }
 
+    /// Renders `values` onto the end of this list.
+    fn append_rendered(
+        &mut self,
+        values: &dyn RecordFields,
+        policy: &FieldPolicy,
+        keys: Option<&CallsiteKeys>,
+    ) {
+        let entries = &mut self.entries;
+        let mask = &mut self.mask;
+        let mut on_field = |name: &'static str, start: usize, value_start: usize, end: usize| {
+            *mask |= Seen::bit(name);
+            entries.push(Entry {
+                name,
+                start: start as u32,
+                value_start: value_start as u32,
+                end: end as u32,
+            });
+        };
+        let mut visitor = Visitor {
+            out: &mut self.json,
+            redactor: &policy.redactor,
+            reserved: &policy.reserved,
+            style: Style::Json,
+            seen: None,
+            is_event: false,
+            skip_log_fields: false,
+            keys,
+            on_field: Some(&mut on_field),
+        };
+        values.record_into(&mut visitor);
+    }
+
+    /// Applies `Span::record` values rendered in `newer`: a field recorded again keeps its
+    /// position and takes the new value; a field recorded for the first time is appended.
+    fn merge(&mut self, newer: &FieldList) {
+        if newer.entries.iter().all(|n| !self.contains(n.name)) {
+            // The common case, `Empty` fields filled in later: append in place.
+            self.extend_missing(newer);
+        } else {
+            *self = self.merged_with(newer);
+        }
+    }
+
     fn contains(&self, name: &str) -> bool {
-        self.mask & Seen::bit(name) != 0 && self.names.contains(&name)
+        self.mask & Seen::bit(name) != 0 && self.entries.iter().any(|e| e.name == name)
     }
 
     /// Appends entry `e` of the list whose bytes are `src`.
@@ -91,7 +117,6 @@ impl FieldList {
             value_start: (start + (e.value_start - e.start) as usize) as u32,
             end: self.json.len() as u32,
         });
-        self.names.push(e.name);
         self.mask |= Seen::bit(e.name);
     }
 
@@ -105,8 +130,6 @@ impl FieldList {
         }
     }
 
-    /// `self` with `newer`'s values: a field recorded again keeps its position and takes the
-    /// new value; a field recorded for the first time is appended.
     fn merged_with(&self, newer: &FieldList) -> FieldList {
         let mut out = FieldList::default();
         for old in &self.entries {
@@ -125,7 +148,7 @@ impl FieldList {
         if self.mask & seen.mask == 0 {
             // No possible clash: one copy for the whole list.
             out.extend_from_slice(&self.json);
-            seen.insert_all(&self.names, self.mask);
+            seen.insert_all(self.entries.iter().map(|e| e.name), self.mask);
             return;
         }
         for e in &self.entries {
@@ -153,8 +176,9 @@ impl FieldList {
 pub(crate) struct SpanData {
     /// This span's own fields.
     own: FieldList,
-    /// This span's fields followed by its ancestors' (nearest wins), as of `chain_records`.
-    chain: FieldList,
+    /// This span's fields followed by its ancestors' (nearest wins), as of `chain_records`;
+    /// `None` when no ancestor has fields, so the chain is `own`.
+    chain: Option<FieldList>,
     /// The value of [`RECORDS`] when `chain` was built.
     chain_records: u64,
     pub(crate) ids: SpanIds,
@@ -194,7 +218,10 @@ impl SpanData {
     /// [`SpanData::chain_is_current`]).
     #[inline]
     pub(crate) fn write_chain_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
-        self.chain.write_json(out, seen);
+        self.chain
+            .as_ref()
+            .unwrap_or(&self.own)
+            .write_json(out, seen);
     }
 
     /// Appends only this span's own fields to a JSON line.
@@ -220,17 +247,25 @@ pub(crate) struct FieldPolicy {
 /// `Attributes` and `Record` both hand their values to a visitor.
 trait RecordFields {
     fn record_into(&self, visitor: &mut Visitor<'_>);
+    /// How many values there are (an upper bound is fine).
+    fn len(&self) -> usize;
 }
 
 impl RecordFields for Attributes<'_> {
     fn record_into(&self, visitor: &mut Visitor<'_>) {
         self.record(visitor);
     }
+    fn len(&self) -> usize {
+        self.metadata().fields().len()
+    }
 }
 
 impl RecordFields for Record<'_> {
     fn record_into(&self, visitor: &mut Visitor<'_>) {
         self.record(visitor);
+    }
+    fn len(&self) -> usize {
+        Record::len(self)
     }
 }
 
@@ -242,7 +277,8 @@ pub(crate) fn on_new_span<S>(
     attrs: &Attributes<'_>,
     id: &Id,
     ctx: &Context<'_, S>,
-    policy: &FieldPolicy,
+    fields: &Fields,
+    layer: LayerId,
 ) where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -250,12 +286,12 @@ pub(crate) fn on_new_span<S>(
     if span.extensions().get::<SpanData>().is_some() {
         return;
     }
-    let own = FieldList::render(attrs, policy);
+    let keys = keys::lookup(layer, attrs.metadata(), fields, Style::Json);
+    let own = FieldList::render(attrs, &fields.policy, keys.as_deref());
     // Read before looking at the ancestors: a record racing with this merge makes the chain
     // stale at once instead of silently missing the new value.
     let chain_records = RECORDS.load(Ordering::Acquire);
-    let mut chain = FieldList::default();
-    chain.extend_missing(&own);
+    let mut chain: Option<FieldList> = None;
     let mut parent = None;
     let mut ancestor = span.parent();
     while let Some(a) = ancestor {
@@ -263,7 +299,15 @@ pub(crate) fn on_new_span<S>(
             if parent.is_none() {
                 parent = Some((data.ids, data.trace_state.clone()));
             }
-            chain.extend_missing(&data.own);
+            if !data.own.entries.is_empty() {
+                chain
+                    .get_or_insert_with(|| {
+                        let mut c = FieldList::default();
+                        c.extend_missing(&own);
+                        c
+                    })
+                    .extend_missing(&data.own);
+            }
         }
         ancestor = a.parent();
     }
@@ -334,16 +378,49 @@ where
 ///
 /// The values are rendered *before* the span's extensions are locked: rendering runs user
 /// `Debug` impls, and one that logs or panics (the panic hook logs) must not find the lock held.
-pub(crate) fn on_record<S>(id: &Id, values: &Record<'_>, ctx: &Context<'_, S>, policy: &FieldPolicy)
-where
+pub(crate) fn on_record<S>(
+    id: &Id,
+    values: &Record<'_>,
+    ctx: &Context<'_, S>,
+    fields: &Fields,
+    layer: LayerId,
+) where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
-    let newer = FieldList::render(values, policy);
-    let mut ext = span.extensions_mut();
-    if let Some(data) = ext.get_mut::<SpanData>() {
-        data.own = data.own.merged_with(&newer);
-        // Every chain that includes this span is now stale (they are recognized by the count).
-        RECORDS.fetch_add(1, Ordering::Release);
+    let keys = keys::lookup(layer, span.metadata(), fields, Style::Json);
+    // Rendered before the span's extensions are locked: rendering runs user `Debug` impls,
+    // and one that logs or panics (the panic hook logs) must not find the lock held. The
+    // scratch list is per thread so that recording allocates nothing after warm-up.
+    with_scratch_list(|newer| {
+        newer.append_rendered(values, &fields.policy, keys.as_deref());
+        let mut ext = span.extensions_mut();
+        if let Some(data) = ext.get_mut::<SpanData>() {
+            data.own.merge(newer);
+            // Every chain that includes this span is now stale (they are recognized by the count).
+            RECORDS.fetch_add(1, Ordering::Release);
+        }
+    });
+}
+
+thread_local! {
+    static SCRATCH_LIST: std::cell::RefCell<FieldList> = std::cell::RefCell::new(FieldList::default());
+}
+
+/// Runs `f` with this thread's cleared scratch [`FieldList`] (a fresh one if it is in use).
+fn with_scratch_list(f: impl FnOnce(&mut FieldList)) {
+    let mut f = Some(f);
+    let _ = SCRATCH_LIST.try_with(|cell| {
+        if let Ok(mut list) = cell.try_borrow_mut() {
+            list.json.clear();
+            list.entries.clear();
+            list.mask = 0;
+            if let Some(f) = f.take() {
+                f(&mut list);
+            }
+        }
+    });
+    if let Some(f) = f {
+        f(&mut FieldList::default());
     }
 }

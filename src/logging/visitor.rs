@@ -89,9 +89,9 @@ impl Seen {
 
     /// Records all of `names`, whose combined [`Seen::bit`]s are `mask`.
     #[inline]
-    pub(crate) fn insert_all(&mut self, names: &[&'static str], mask: u64) {
+    pub(crate) fn insert_all(&mut self, names: impl Iterator<Item = &'static str>, mask: u64) {
         self.mask |= mask;
-        self.names.extend_from_slice(names);
+        self.names.extend(names);
     }
 
     #[inline]

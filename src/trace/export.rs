@@ -11,8 +11,8 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, Span, SpanData,
-    SpanExporter, SpanProcessor,
+    BatchConfig, BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, Span,
+    SpanData, SpanExporter, SpanProcessor,
 };
 use opentelemetry_sdk::Resource;
 
@@ -116,9 +116,36 @@ impl TraceSampler {
     }
 }
 
+/// Builds the batch processor around a user-supplied exporter (see
+/// [`Builder::with_span_exporter`](crate::Builder::with_span_exporter)).
+pub(crate) struct CustomExporter(
+    Box<dyn FnOnce(Arc<ExportStats>, BatchConfig) -> BatchSpanProcessor + Send>,
+);
+
+impl CustomExporter {
+    pub(crate) fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
+        CustomExporter(Box::new(move |stats, config| {
+            BatchSpanProcessor::builder(CountingExporter {
+                inner: exporter,
+                stats,
+            })
+            .with_batch_config(config)
+            .build()
+        }))
+    }
+}
+
+impl std::fmt::Debug for CustomExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomExporter(..)")
+    }
+}
+
 /// Everything needed to export spans; built from the builder and `OTEL_*` variables.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct ExportSettings {
+    /// An exporter given in code; wins over `endpoint`.
+    pub(crate) custom: Option<CustomExporter>,
     /// Full URL spans are POSTed to (`…/v1/traces`); `None` = no export.
     pub(crate) endpoint: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
@@ -296,37 +323,46 @@ pub(crate) struct Exporter {
 }
 
 impl Exporter {
-    /// Builds the tracer provider for `settings` (which must have an endpoint).
-    pub(crate) fn start(settings: &ExportSettings, service_name: &str) -> Result<Self, Error> {
-        let endpoint = settings.endpoint.as_deref().unwrap_or_default();
+    /// Whether `settings` ask for span export at all.
+    pub(crate) fn wanted(settings: &ExportSettings) -> bool {
+        !settings.disabled && (settings.custom.is_some() || settings.endpoint.is_some())
+    }
+
+    /// Builds the tracer provider for `settings` (a custom exporter or an OTLP endpoint).
+    pub(crate) fn start(settings: &mut ExportSettings, service_name: &str) -> Result<Self, Error> {
         let timeout = settings.timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
-        let otlp = opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_http_client(BlockingHttpClient { timeout })
-            .with_endpoint(endpoint)
-            .with_timeout(timeout)
-            .with_headers(settings.headers.iter().cloned().collect())
-            .build()
-            .map_err(|e| {
-                Error::invalid_config(
-                    "with_otlp_endpoint",
-                    endpoint,
-                    format!("the exporter rejected it: {e}"),
-                )
-            })?;
         let stats = Arc::new(ExportStats::default());
         let queue = settings.queue.max(1);
-        let batch = BatchSpanProcessor::builder(CountingExporter {
-            inner: otlp,
-            stats: Arc::clone(&stats),
-        })
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(queue)
-                .with_scheduled_delay(SCHEDULED_DELAY)
-                .build(),
-        )
-        .build();
+        let config = BatchConfigBuilder::default()
+            .with_max_queue_size(queue)
+            .with_scheduled_delay(SCHEDULED_DELAY)
+            .build();
+        let batch = match settings.custom.take() {
+            Some(custom) => (custom.0)(Arc::clone(&stats), config),
+            None => {
+                let endpoint = settings.endpoint.as_deref().unwrap_or_default();
+                let otlp = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_http_client(BlockingHttpClient { timeout })
+                    .with_endpoint(endpoint)
+                    .with_timeout(timeout)
+                    .with_headers(settings.headers.iter().cloned().collect())
+                    .build()
+                    .map_err(|e| {
+                        Error::invalid_config(
+                            "with_otlp_endpoint",
+                            endpoint,
+                            format!("the exporter rejected it: {e}"),
+                        )
+                    })?;
+                BatchSpanProcessor::builder(CountingExporter {
+                    inner: otlp,
+                    stats: Arc::clone(&stats),
+                })
+                .with_batch_config(config)
+                .build()
+            }
+        };
         let provider = SdkTracerProvider::builder()
             .with_span_processor(CountingProcessor {
                 inner: batch,
