@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::logging::{NonBlocking, WriterGuard};
+// -- metrics and admin server --
+use crate::admin::{AdminServer, Readiness};
+use crate::metric::MetricsRuntime;
 
 /// Returned by [`init`](crate::init) and [`Builder::install`](crate::Builder::install).
 ///
@@ -16,6 +19,10 @@ use crate::logging::{NonBlocking, WriterGuard};
 pub struct Guard {
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
+    // -- metrics and admin server --
+    metrics: Option<MetricsRuntime>,
+    admin: Option<AdminServer>,
+    readiness: Readiness,
 }
 
 impl Guard {
@@ -23,6 +30,9 @@ impl Guard {
         Guard {
             writer,
             writer_guard: Some(writer_guard),
+            metrics: None,
+            admin: None,
+            readiness: Readiness::default(),
         }
     }
 
@@ -46,10 +56,66 @@ impl Guard {
     /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
     /// time; the remaining lines are abandoned so that the caller is not blocked further.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
+        self.stop_metrics_and_admin();
         match self.writer_guard.take() {
             Some(guard) => guard.shutdown(deadline),
             None => Ok(()),
         }
+    }
+}
+
+// -- metrics and admin server --
+impl Guard {
+    pub(crate) fn attach_metrics_and_admin(
+        &mut self,
+        metrics: Option<MetricsRuntime>,
+        admin: Option<AdminServer>,
+        readiness: Readiness,
+    ) {
+        self.metrics = metrics;
+        self.admin = admin;
+        self.readiness = readiness;
+    }
+
+    /// The address the admin server listens on (with the actual port when configured with port
+    /// 0), or `None` when it is off.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        self.admin.as_ref().map(AdminServer::addr)
+    }
+
+    /// The handle behind `GET /readyz`: answers 503 until `readiness().set_ready(true)`.
+    ///
+    /// ```no_run
+    /// let telemetry = stethoscope::init()?;
+    /// // ... connect to the database, warm caches ...
+    /// telemetry.readiness().set_ready(true);
+    /// # Ok::<(), stethoscope::Error>(())
+    /// ```
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
+    /// The Prometheus text exposition that `GET /metrics` serves, or `None` when metrics are
+    /// off; for pushing metrics elsewhere or printing them.
+    pub fn render_metrics(&self) -> Option<String> {
+        self.metrics.as_ref().map(|m| m.metrics().render())
+    }
+
+    /// Stops the admin server and the metrics sampler, each with a deadline, before the logs
+    /// are flushed so that anything they log on the way out is written.
+    fn stop_metrics_and_admin(&mut self) {
+        if let Some(mut admin) = self.admin.take() {
+            admin.stop();
+        }
+        if let Some(mut metrics) = self.metrics.take() {
+            metrics.stop();
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop_metrics_and_admin();
     }
 }
 
@@ -58,6 +124,7 @@ impl fmt::Debug for Guard {
         f.debug_struct("Guard")
             .field("dropped_log_lines", &self.dropped_log_lines())
             .field("running", &self.writer_guard.is_some())
+            .field("admin_addr", &self.admin_addr())
             .finish()
     }
 }

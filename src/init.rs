@@ -14,6 +14,9 @@ use crate::logging::line::Fields;
 use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
 use crate::panic_hook;
+// -- metrics and admin server --
+use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
+use crate::metric::{MetricSettings, MetricsRuntime};
 
 /// Set once the first installation succeeds: a process has one global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -85,6 +88,9 @@ pub struct Builder {
     buffer_bytes: usize,
     panic_hook: bool,
     ansi: Option<bool>,
+    // -- metrics and admin server (setters in `metric/config.rs` and `admin/config.rs`) --
+    pub(crate) metric: MetricSettings,
+    pub(crate) admin: AdminSettings,
 }
 
 impl Default for Builder {
@@ -98,6 +104,8 @@ impl Default for Builder {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             panic_hook: true,
             ansi: None,
+            metric: MetricSettings::default(),
+            admin: AdminSettings::default(),
         }
     }
 }
@@ -186,6 +194,8 @@ impl Builder {
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
     /// | `OTEL_SERVICE_NAME` | the service name |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
+    /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
+    /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     ///
     /// Empty values count as unset.
     ///
@@ -240,6 +250,7 @@ impl Builder {
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
+        self.admin.apply_env(&get)?;
         Ok(self)
     }
 
@@ -248,7 +259,9 @@ impl Builder {
     /// # Errors
     /// * [`Error::AlreadyInitialized`] if stethoscope was installed before in this process;
     /// * [`Error::SubscriberAlreadySet`] if another global `tracing` subscriber exists;
-    /// * [`Error::Io`] if the log file cannot be opened or the writer thread cannot start.
+    /// * [`Error::Io`] if the log file cannot be opened or the writer thread cannot start;
+    /// * [`Error::AdminBind`] if the admin server cannot listen on its address;
+    /// * [`Error::RecorderAlreadySet`] if another global `metrics` recorder exists.
     pub fn install(self) -> Result<Guard, Error> {
         if INSTALLED.swap(true, Ordering::SeqCst) {
             return Err(Error::AlreadyInitialized);
@@ -266,6 +279,8 @@ impl Builder {
         let filter: EnvFilter = config::parse_filter(filter_text)
             .map_err(|why| Error::invalid_config("with_log_filter", filter_text, why))?;
         let log_max_level = filter.max_level_hint();
+        // Bound before anything global is installed, so a busy port leaves nothing behind.
+        let admin_listener = self.admin.addr.map(AdminServer::bind).transpose()?;
 
         let destination: Box<dyn io::Write + Send> = match self.output {
             LogOutput::Stdout => Box::new(io::stdout()),
@@ -325,8 +340,47 @@ impl Builder {
         if self.panic_hook {
             panic_hook::install(writer.clone());
         }
-        Ok(Guard::new(writer, writer_guard))
+        let guard = Guard::new(writer.clone(), writer_guard);
+        install_metrics_and_admin(guard, self.metric, self.admin, admin_listener, writer)
     }
+}
+
+// -- metrics and admin server --
+fn install_metrics_and_admin(
+    mut guard: Guard,
+    metric: MetricSettings,
+    admin: AdminSettings,
+    admin_listener: Option<crate::admin::Bound>,
+    writer: NonBlocking,
+) -> Result<Guard, Error> {
+    let metrics = if metric.enabled {
+        Some(MetricsRuntime::install(&metric, writer)?)
+    } else {
+        None
+    };
+    let readiness = Readiness::default();
+    let server = match admin_listener {
+        Some(bound) => {
+            let state = AdminState {
+                metrics: metrics.as_ref().map(MetricsRuntime::metrics),
+                readiness: readiness.clone(),
+                token: admin.token.as_deref().map(Into::into),
+            };
+            let server = AdminServer::start(bound, state)?;
+            if admin.token.is_none() && !server.addr().ip().is_loopback() {
+                tracing::warn!(
+                    target: "stethoscope",
+                    addr = %server.addr(),
+                    "the admin server listens beyond loopback without a token: anyone who can reach it \
+                     can read /metrics; set STETHOSCOPE_ADMIN_TOKEN or Builder::with_admin_token"
+                );
+            }
+            Some(server)
+        }
+        None => None,
+    };
+    guard.attach_metrics_and_admin(metrics, server, readiness);
+    Ok(guard)
 }
 
 fn default_service_name() -> Option<String> {

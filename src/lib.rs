@@ -38,7 +38,7 @@
 //! | pillar | module | status |
 //! |---|---|---|
 //! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
-//! | Prometheus metrics, admin server | `metric`, `admin` | planned |
+//! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, slow operations | `runtime` | planned |
 //! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
@@ -49,6 +49,9 @@ mod guard;
 mod init;
 pub mod logging;
 mod panic_hook;
+// -- metrics and admin server --
+pub mod admin;
+pub mod metric;
 
 pub use config::{LogFormat, LogOutput};
 pub use error::{Error, Result};
@@ -61,3 +64,8 @@ pub use tracing::{
     debug, debug_span, error, error_span, event, info, info_span, instrument, span, trace,
     trace_span, warn, warn_span, Level, Span,
 };
+
+// -- metrics and admin server --
+/// `metrics`, re-exported so applications can record (`stethoscope::metrics::counter!(..)`)
+/// through one dependency.
+pub use metrics;
