@@ -45,19 +45,27 @@ impl std::hash::Hasher for IdentityHasher {
 
 type Keys = HashSet<Key, BuildHasherDefault<IdentityHasher>>;
 
+/// Per metric name: how many label sets were admitted, and whether the cap was hit.
 #[derive(Default)]
 struct Series {
-    /// The label sets admitted so far (at most the cap).
-    admitted: Keys,
+    admitted: usize,
     /// Set once the cap was hit: the warning has been logged.
     overflowed: bool,
+}
+
+#[derive(Default)]
+struct Admitted {
+    /// Every admitted labelled key (at most the cap per name): the hot path is one lookup here.
+    keys: Keys,
+    /// Consulted only for a key not seen before.
+    series: HashMap<String, Series>,
 }
 
 /// Wraps a recorder, admitting at most `max_label_sets` label sets per metric name.
 pub(crate) struct CardinalityLimiter<R> {
     inner: R,
     max_label_sets: usize,
-    series: RwLock<HashMap<String, Series>>,
+    admitted: RwLock<Admitted>,
 }
 
 enum Admission {
@@ -70,7 +78,7 @@ impl<R: Recorder> CardinalityLimiter<R> {
         CardinalityLimiter {
             inner,
             max_label_sets,
-            series: RwLock::new(HashMap::new()),
+            admitted: RwLock::default(),
         }
     }
 
@@ -81,21 +89,20 @@ impl<R: Recorder> CardinalityLimiter<R> {
             return None;
         }
         let name = key.name();
-        {
-            let series = self.series.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = series.get(name) {
-                if s.admitted.contains(key) {
-                    return None;
-                }
-            }
+        let read = self.admitted.read().unwrap_or_else(|e| e.into_inner());
+        if read.keys.contains(key) {
+            return None;
         }
+        drop(read);
         let admission = {
-            let mut series = self.series.write().unwrap_or_else(|e| e.into_inner());
+            let mut admitted = self.admitted.write().unwrap_or_else(|e| e.into_inner());
+            let Admitted { keys, series } = &mut *admitted;
             let s = series.entry(name.to_owned()).or_default();
-            if s.admitted.contains(key) {
+            if keys.contains(key) {
                 Admission::Admitted
-            } else if s.admitted.len() < self.max_label_sets {
-                s.admitted.insert(key.clone());
+            } else if s.admitted < self.max_label_sets {
+                s.admitted += 1;
+                keys.insert(key.clone());
                 Admission::Admitted
             } else {
                 let first = !s.overflowed;
