@@ -134,4 +134,25 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn the_environment_sets_the_token_and_can_turn_the_server_off() {
+        let mut settings = AdminSettings::default();
+        assert_eq!(settings.addr, DEFAULT_ADMIN_ADDR.parse().ok());
+        settings
+            .apply_env(&|v| match v {
+                "STETHOSCOPE_ADMIN_ADDR" => Some("off".into()),
+                "STETHOSCOPE_ADMIN_TOKEN" => Some(" s3cret ".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(settings.addr, None);
+        assert_eq!(settings.token.as_deref(), Some("s3cret"));
+    }
+
+    #[test]
+    fn an_empty_builder_token_is_rejected() {
+        let err = Builder::default().with_admin_token(" ").unwrap_err();
+        assert!(err.to_string().contains("with_admin_token"), "{err}");
+    }
 }
