@@ -16,6 +16,7 @@ fn main() -> Result<(), stethoscope::Error> {
     let telemetry = Stethoscope::builder()
         .with_log_output(LogOutput::Stderr) // stdout carries the exposition
         .without_admin()
+        .with_metric_label_set_limit(3) // small, so the output shows an `other` series
         .with_histogram_buckets(
             "transaction_processing_duration_seconds",
             &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0],
@@ -34,6 +35,9 @@ fn main() -> Result<(), stethoscope::Error> {
         "db_pool_utilization_ratio",
         "Share of database connections in use."
     );
+    // `promtool check metrics` wants help text on every metric: describe each one once.
+    stethoscope::metrics::describe_histogram!("block_batch_size", "Transactions per block batch.");
+    stethoscope::metrics::describe_counter!("peer_messages_total", "Messages received per peer.");
 
     let ingested = counter!("transactions_ingested_total");
     for _ in 0..25 {
@@ -42,6 +46,11 @@ fn main() -> Result<(), stethoscope::Error> {
         std::thread::sleep(Duration::from_millis(1));
     }
     gauge!("db_pool_utilization_ratio").set(0.4);
+    // No buckets configured and no `_seconds` suffix: rendered as a summary.
+    histogram!("block_batch_size").record(500.0);
+    for peer in ["a", "b", "c", "d", "e"] {
+        counter!("peer_messages_total", "peer" => peer).increment(1);
+    }
 
     print!("{}", telemetry.render_metrics().unwrap_or_default());
     Ok(())

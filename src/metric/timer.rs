@@ -13,7 +13,9 @@ use metrics::Histogram;
 /// use stethoscope::metric::start_timer;
 ///
 /// async fn process_transaction() {
-///     let _timer = start_timer(metrics::histogram!("transaction_processing_duration_seconds"));
+///     let _timer = start_timer(stethoscope::metrics::histogram!(
+///         "transaction_processing_duration_seconds"
+///     ));
 ///     // ... work, including .await ...
 /// } // elapsed seconds recorded here
 /// # drop(process_transaction());
