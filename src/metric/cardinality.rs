@@ -181,12 +181,11 @@ impl<R: Recorder> Recorder for CardinalityLimiter<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_exporter_prometheus::PrometheusBuilder;
+    use crate::metric::prometheus::build_recorder;
 
     #[test]
     fn label_sets_past_the_cap_fold_into_other_and_are_counted() {
-        let prom = PrometheusBuilder::new().build_recorder();
-        let handle = prom.handle();
+        let (prom, exposition) = build_recorder(&[]).unwrap();
         let limiter = CardinalityLimiter::new(prom, 3);
         metrics::with_local_recorder(&limiter, || {
             for user in 0..10 {
@@ -196,7 +195,7 @@ mod tests {
             metrics::counter!("logins_total", "user" => "0", "region" => "eu").increment(1);
             metrics::counter!("unlabelled_total").increment(1);
         });
-        let text = handle.render();
+        let text = exposition.render();
         let series: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("logins_total{"))
