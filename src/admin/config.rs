@@ -10,7 +10,6 @@ use crate::init::Builder;
 pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:9464";
 
 /// What [`Builder`] knows about the admin server.
-#[derive(Debug)]
 pub(crate) struct AdminSettings {
     /// `None` when switched off.
     pub(crate) addr: Option<SocketAddr>,
@@ -23,6 +22,16 @@ impl Default for AdminSettings {
             addr: DEFAULT_ADMIN_ADDR.parse().ok(),
             token: None,
         }
+    }
+}
+
+// By hand, so that `{:?}` of a `Builder` never prints the token.
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("addr", &self.addr)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish()
     }
 }
 
@@ -154,5 +163,13 @@ mod tests {
     fn an_empty_builder_token_is_rejected() {
         let err = Builder::default().with_admin_token(" ").unwrap_err();
         assert!(err.to_string().contains("with_admin_token"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let builder = Builder::default().with_admin_token("s3cret").unwrap();
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("[REDACTED]"), "{shown}");
     }
 }

@@ -17,11 +17,22 @@ use crate::metric::Metrics;
 const EXPOSITION_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What the handlers share.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) metrics: Option<Metrics>,
     pub(crate) readiness: Readiness,
     pub(crate) token: Option<Arc<str>>,
+}
+
+// By hand, so that the token never reaches a log or a panic message.
+impl std::fmt::Debug for AdminState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminState")
+            .field("metrics", &self.metrics.is_some())
+            .field("readiness", &self.readiness)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
 }
 
 /// Every admin route. Routes added to `protected` need the bearer token when one is set.
