@@ -33,6 +33,10 @@
 //! `tracing` crate by absolute path (`::tracing::...`), so the crate that uses the attribute
 //! needs `tracing = "0.1"` in its own `[dependencies]`; the level macros work without it.
 //!
+//! For metrics, libraries use the [`metrics`](https://docs.rs/metrics) crate's macros
+//! (`metrics::counter!("jobs_total").increment(1)`); [`Builder::install`] installs the
+//! Prometheus recorder behind them and serves `/metrics` (see [`metric`] and [`admin`]).
+//!
 //! # Pillars
 //!
 //! | pillar | module | status |

@@ -1,5 +1,6 @@
-//! Every metric name stethoscope emits, as `pub const`s; each is described (help text and unit)
-//! once at install.
+//! Every metric name stethoscope emits, as `pub const`s. Those recorded through the `metrics`
+//! facade are described (help text and unit) once at install; the `process_*` ones carry their
+//! help text in stethoscope's own rendering of them.
 //!
 //! Names follow Prometheus conventions (`_total`, `_seconds`, `_bytes`, `_ratio`); `process_*`
 //! are spelled exactly as the Prometheus client libraries spell them, so existing dashboards
