@@ -172,4 +172,18 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("[REDACTED]"), "{shown}");
     }
+
+    #[test]
+    fn the_builder_reports_an_invalid_admin_address_from_the_environment() {
+        let err = Builder::default()
+            .from_env_with(|v| (v == "STETHOSCOPE_ADMIN_ADDR").then(|| "9464".to_string()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::InvalidEnv {
+                var: "STETHOSCOPE_ADMIN_ADDR",
+                ..
+            }
+        ));
+    }
 }
