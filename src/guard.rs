@@ -5,9 +5,6 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::logging::{NonBlocking, WriterGuard};
-// -- metrics and admin server --
-use crate::admin::{AdminServer, Readiness};
-use crate::metric::MetricsRuntime;
 
 /// Returned by [`init`](crate::init) and [`Builder::install`](crate::Builder::install).
 ///
@@ -17,22 +14,22 @@ use crate::metric::MetricsRuntime;
 /// [`Guard::shutdown`] to choose the deadline and see whether it was met.
 #[must_use = "dropping the guard shuts telemetry down; bind it: `let _telemetry = stethoscope::init()?;`"]
 pub struct Guard {
+    // Metrics and admin server: each stops itself, with a deadline, when dropped.
+    metrics: Option<crate::metric::MetricsRuntime>,
+    admin: Option<crate::admin::AdminServer>,
+    readiness: crate::admin::Readiness,
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
-    // -- metrics and admin server --
-    metrics: Option<MetricsRuntime>,
-    admin: Option<AdminServer>,
-    readiness: Readiness,
 }
 
 impl Guard {
     pub(crate) fn new(writer: NonBlocking, writer_guard: WriterGuard) -> Self {
         Guard {
-            writer,
-            writer_guard: Some(writer_guard),
             metrics: None,
             admin: None,
-            readiness: Readiness::default(),
+            readiness: crate::admin::Readiness::default(),
+            writer,
+            writer_guard: Some(writer_guard),
         }
     }
 
@@ -56,7 +53,6 @@ impl Guard {
     /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
     /// time; the remaining lines are abandoned so that the caller is not blocked further.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
-        self.stop_metrics_and_admin();
         match self.writer_guard.take() {
             Some(guard) => guard.shutdown(deadline),
             None => Ok(()),
@@ -64,13 +60,22 @@ impl Guard {
     }
 }
 
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("dropped_log_lines", &self.dropped_log_lines())
+            .field("running", &self.writer_guard.is_some())
+            .finish()
+    }
+}
+
 // -- metrics and admin server --
 impl Guard {
     pub(crate) fn attach_metrics_and_admin(
         &mut self,
-        metrics: Option<MetricsRuntime>,
-        admin: Option<AdminServer>,
-        readiness: Readiness,
+        metrics: Option<crate::metric::MetricsRuntime>,
+        admin: Option<crate::admin::AdminServer>,
+        readiness: crate::admin::Readiness,
     ) {
         self.metrics = metrics;
         self.admin = admin;
@@ -80,7 +85,7 @@ impl Guard {
     /// The address the admin server listens on (with the actual port when configured with port
     /// 0), or `None` when it is off.
     pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
-        self.admin.as_ref().map(AdminServer::addr)
+        self.admin.as_ref().map(crate::admin::AdminServer::addr)
     }
 
     /// The handle behind `GET /readyz`: answers 503 until `readiness().set_ready(true)`.
@@ -91,7 +96,7 @@ impl Guard {
     /// telemetry.readiness().set_ready(true);
     /// # Ok::<(), stethoscope::Error>(())
     /// ```
-    pub fn readiness(&self) -> Readiness {
+    pub fn readiness(&self) -> crate::admin::Readiness {
         self.readiness.clone()
     }
 
@@ -99,32 +104,5 @@ impl Guard {
     /// off; for pushing metrics elsewhere or printing them.
     pub fn render_metrics(&self) -> Option<String> {
         self.metrics.as_ref().map(|m| m.metrics().render())
-    }
-
-    /// Stops the admin server and the metrics sampler, each with a deadline, before the logs
-    /// are flushed so that anything they log on the way out is written.
-    fn stop_metrics_and_admin(&mut self) {
-        if let Some(mut admin) = self.admin.take() {
-            admin.stop();
-        }
-        if let Some(mut metrics) = self.metrics.take() {
-            metrics.stop();
-        }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.stop_metrics_and_admin();
-    }
-}
-
-impl fmt::Debug for Guard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Guard")
-            .field("dropped_log_lines", &self.dropped_log_lines())
-            .field("running", &self.writer_guard.is_some())
-            .field("admin_addr", &self.admin_addr())
-            .finish()
     }
 }

@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::EnvFilter;
 
+use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
 use crate::config::{self, LogFormat, LogOutput};
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::logging::line::Fields;
 use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
-use crate::panic_hook;
-// -- metrics and admin server --
-use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
 use crate::metric::{MetricSettings, MetricsRuntime};
+use crate::panic_hook;
 
 /// Set once the first installation succeeds: a process has one global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -80,6 +79,9 @@ impl Stethoscope {
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.install()`"]
 pub struct Builder {
+    // Metrics and admin server; their setters are in `metric/config.rs` and `admin/config.rs`.
+    pub(crate) metric: MetricSettings,
+    pub(crate) admin: AdminSettings,
     service_name: Option<String>,
     filter: Option<String>,
     format: LogFormat,
@@ -88,14 +90,13 @@ pub struct Builder {
     buffer_bytes: usize,
     panic_hook: bool,
     ansi: Option<bool>,
-    // -- metrics and admin server (setters in `metric/config.rs` and `admin/config.rs`) --
-    pub(crate) metric: MetricSettings,
-    pub(crate) admin: AdminSettings,
 }
 
 impl Default for Builder {
     fn default() -> Self {
         Builder {
+            metric: MetricSettings::default(),
+            admin: AdminSettings::default(),
             service_name: None,
             filter: None,
             format: LogFormat::default(),
@@ -104,8 +105,6 @@ impl Default for Builder {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             panic_hook: true,
             ansi: None,
-            metric: MetricSettings::default(),
-            admin: AdminSettings::default(),
         }
     }
 }
@@ -193,9 +192,9 @@ impl Builder {
     /// | `LOG_FORMAT` | `json` or `pretty` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
     /// | `OTEL_SERVICE_NAME` | the service name |
-    /// | `NO_COLOR` | any value turns colours off in the pretty format |
     /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
+    /// | `NO_COLOR` | any value turns colours off in the pretty format |
     ///
     /// Empty values count as unset.
     ///
@@ -247,10 +246,10 @@ impl Builder {
         if let Some(v) = get("OTEL_SERVICE_NAME") {
             self.service_name = Some(v.trim().to_owned());
         }
+        self.admin.apply_env(&get)?;
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
-        self.admin.apply_env(&get)?;
         Ok(self)
     }
 

@@ -33,10 +33,6 @@
 //! `tracing` crate by absolute path (`::tracing::...`), so the crate that uses the attribute
 //! needs `tracing = "0.1"` in its own `[dependencies]`; the level macros work without it.
 //!
-//! For metrics, libraries use the [`metrics`](https://docs.rs/metrics) crate's macros
-//! (`metrics::counter!("jobs_total").increment(1)`); [`Builder::install`] installs the
-//! Prometheus recorder behind them and serves `/metrics` (see [`metric`] and [`admin`]).
-//!
 //! # Pillars
 //!
 //! | pillar | module | status |
@@ -46,21 +42,30 @@
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, slow operations | `runtime` | planned |
 //! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
+//!
+//! # Metrics
+//!
+//! Libraries record with the [`metrics`](https://docs.rs/metrics) crate's macros
+//! (`metrics::counter!("jobs_total").increment(1)`); [`Builder::install`] installs the
+//! Prometheus recorder behind them and serves `/metrics` (see [`metric`] and [`admin`]).
 
+pub mod admin;
 mod config;
 mod error;
 mod guard;
 mod init;
 pub mod logging;
-mod panic_hook;
-// -- metrics and admin server --
-pub mod admin;
 pub mod metric;
+mod panic_hook;
 
 pub use config::{LogFormat, LogOutput};
 pub use error::{Error, Result};
 pub use guard::Guard;
 pub use init::{init, Builder, Stethoscope, DEFAULT_LOG_FILTER};
+
+/// `metrics`, re-exported so applications can record (`stethoscope::metrics::counter!(..)`)
+/// through one dependency.
+pub use metrics;
 
 /// `tracing`, re-exported so applications can use its full API through one dependency.
 pub use tracing;
@@ -68,8 +73,3 @@ pub use tracing::{
     debug, debug_span, error, error_span, event, info, info_span, instrument, span, trace,
     trace_span, warn, warn_span, Level, Span,
 };
-
-// -- metrics and admin server --
-/// `metrics`, re-exported so applications can record (`stethoscope::metrics::counter!(..)`)
-/// through one dependency.
-pub use metrics;
