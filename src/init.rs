@@ -190,10 +190,10 @@ impl Builder {
     /// | `RUST_LOG` | log filter, e.g. `info,indexer::db=debug` |
     /// | `LOG_LEVEL` | `trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`: used when `RUST_LOG` is unset |
     /// | `LOG_FORMAT` | `json` or `pretty` |
-    /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
-    /// | `OTEL_SERVICE_NAME` | the service name |
     /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
+    /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
+    /// | `OTEL_SERVICE_NAME` | the service name |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
     ///
     /// Empty values count as unset.
