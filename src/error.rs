@@ -69,6 +69,16 @@ pub enum Error {
         /// Bytes of log output that were still queued when it passed.
         pending_bytes: usize,
     },
+    // -- metrics and admin server --
+    /// Another library already installed a global `metrics` recorder.
+    RecorderAlreadySet,
+    /// The admin server could not listen on its address (port in use, no permission).
+    AdminBind {
+        /// The address that could not be bound.
+        addr: std::net::SocketAddr,
+        /// The underlying error.
+        source: io::Error,
+    },
 }
 
 impl Error {
@@ -160,6 +170,17 @@ impl fmt::Display for Error {
                  the log destination is blocked or too slow; give shutdown a longer deadline or \
                  check what consumes the process's output"
             ),
+            Error::RecorderAlreadySet => f.write_str(
+                "a global `metrics` recorder is already installed by something else: remove the \
+                 other `metrics::set_global_recorder` call, or turn stethoscope's metrics off with \
+                 `Builder::with_metrics(false)`",
+            ),
+            Error::AdminBind { addr, source } => write!(
+                f,
+                "cannot serve the admin endpoints on {addr}: {source}: choose a free address with \
+                 STETHOSCOPE_ADMIN_ADDR=host:port (port 0 picks one), or turn the admin server off \
+                 with STETHOSCOPE_ADMIN_ADDR=off or `Builder::without_admin()`"
+            ),
         }
     }
 }
@@ -167,7 +188,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::AdminBind { source, .. } => Some(source),
             _ => None,
         }
     }

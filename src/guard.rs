@@ -19,6 +19,10 @@ const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 /// [`Guard::shutdown`] to choose the deadline and see whether it was met.
 #[must_use = "dropping the guard shuts telemetry down; bind it: `let _telemetry = stethoscope::init()?;`"]
 pub struct Guard {
+    // Metrics and admin server: each stops itself, with a deadline, when dropped.
+    metrics: Option<crate::metric::MetricsRuntime>,
+    admin: Option<crate::admin::AdminServer>,
+    readiness: crate::admin::Readiness,
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
     exporter: Option<Exporter>,
@@ -31,6 +35,9 @@ impl Guard {
         exporter: Option<Exporter>,
     ) -> Self {
         Guard {
+            metrics: None,
+            admin: None,
+            readiness: crate::admin::Readiness::default(),
             writer,
             writer_guard: Some(writer_guard),
             exporter,
@@ -72,13 +79,17 @@ impl Guard {
     /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
     /// time; the remaining lines are abandoned so that the caller is not blocked further.
     ///
-    /// Spans are exported first (their failures are logged), then logs are written out; each
-    /// step gets the full `deadline` at most.
+    /// The admin server and metric samplers stop first, then spans are exported (their
+    /// failures are logged), then logs are written out; each export or flush step gets the
+    /// full `deadline` at most.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
         self.stop(deadline)
     }
 
     fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
+        // Admin server and samplers first, so their shutdown warnings still reach the log.
+        drop(self.admin.take());
+        drop(self.metrics.take());
         let spans = match self.exporter.take() {
             Some(exporter) => exporter.shutdown(deadline),
             None => Ok(()),
@@ -105,5 +116,43 @@ impl fmt::Debug for Guard {
             .field("dropped_log_lines", &self.dropped_log_lines())
             .field("running", &self.writer_guard.is_some())
             .finish()
+    }
+}
+
+// -- metrics and admin server --
+impl Guard {
+    pub(crate) fn attach_metrics_and_admin(
+        &mut self,
+        metrics: Option<crate::metric::MetricsRuntime>,
+        admin: Option<crate::admin::AdminServer>,
+        readiness: crate::admin::Readiness,
+    ) {
+        self.metrics = metrics;
+        self.admin = admin;
+        self.readiness = readiness;
+    }
+
+    /// The address the admin server listens on (with the actual port when configured with port
+    /// 0), or `None` when it is off.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        self.admin.as_ref().map(crate::admin::AdminServer::addr)
+    }
+
+    /// The handle behind `GET /readyz`: answers 503 until `readiness().set_ready(true)`.
+    ///
+    /// ```no_run
+    /// let telemetry = stethoscope::init()?;
+    /// // ... connect to the database, warm caches ...
+    /// telemetry.readiness().set_ready(true);
+    /// # Ok::<(), stethoscope::Error>(())
+    /// ```
+    pub fn readiness(&self) -> crate::admin::Readiness {
+        self.readiness.clone()
+    }
+
+    /// The Prometheus text exposition that `GET /metrics` serves, or `None` when metrics are
+    /// off; for pushing metrics elsewhere or printing them.
+    pub fn render_metrics(&self) -> Option<String> {
+        self.metrics.as_ref().map(|m| m.metrics().render())
     }
 }

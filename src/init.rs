@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::EnvFilter;
 
+use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
 use crate::config::{self, LogFormat, LogOutput};
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::logging::line::Fields;
 use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
+use crate::metric::{MetricSettings, MetricsRuntime};
 use crate::panic_hook;
 use crate::trace::export::{self, ExportSettings, Exporter};
 use crate::trace::propagation;
@@ -80,6 +82,9 @@ impl Stethoscope {
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.install()`"]
 pub struct Builder {
+    // Metrics and admin server; their setters are in `metric/config.rs` and `admin/config.rs`.
+    pub(crate) metric: MetricSettings,
+    pub(crate) admin: AdminSettings,
     service_name: Option<String>,
     filter: Option<String>,
     format: LogFormat,
@@ -94,6 +99,8 @@ pub struct Builder {
 impl Default for Builder {
     fn default() -> Self {
         Builder {
+            metric: MetricSettings::default(),
+            admin: AdminSettings::default(),
             service_name: None,
             filter: None,
             format: LogFormat::default(),
@@ -243,6 +250,8 @@ impl Builder {
     /// | `RUST_LOG` | log filter, e.g. `info,indexer::db=debug` |
     /// | `LOG_LEVEL` | `trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`: used when `RUST_LOG` is unset |
     /// | `LOG_FORMAT` | `json` or `pretty` |
+    /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
+    /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
     /// | `OTEL_SERVICE_NAME` | the service name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
@@ -305,6 +314,7 @@ impl Builder {
         if let Some(v) = get("OTEL_SERVICE_NAME") {
             self.service_name = Some(v.trim().to_owned());
         }
+        self.admin.apply_env(&get)?;
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
@@ -400,7 +410,9 @@ impl Builder {
     /// # Errors
     /// * [`Error::AlreadyInitialized`] if stethoscope was installed before in this process;
     /// * [`Error::SubscriberAlreadySet`] if another global `tracing` subscriber exists;
-    /// * [`Error::Io`] if the log file cannot be opened or the writer thread cannot start.
+    /// * [`Error::Io`] if the log file cannot be opened or the writer thread cannot start;
+    /// * [`Error::AdminBind`] if the admin server cannot listen on its address;
+    /// * [`Error::RecorderAlreadySet`] if another global `metrics` recorder exists.
     pub fn install(self) -> Result<Guard, Error> {
         if INSTALLED.swap(true, Ordering::SeqCst) {
             return Err(Error::AlreadyInitialized);
@@ -413,8 +425,14 @@ impl Builder {
         result
     }
 
-    fn install_once(self) -> Result<Guard, Error> {
+    fn install_once(mut self) -> Result<Guard, Error> {
         let panic_hook_enabled = self.panic_hook;
+        // The metrics recorder and the admin server are process-wide: only `install` starts
+        // them. The port is bound before anything global is installed, so a busy port leaves
+        // nothing behind.
+        let metric = std::mem::take(&mut self.metric);
+        let admin = std::mem::take(&mut self.admin);
+        let admin_listener = admin.addr.map(AdminServer::bind).transpose()?;
         let parts = self.assemble()?;
         tracing::dispatcher::set_global_default(parts.dispatch)
             .map_err(|_| Error::SubscriberAlreadySet)?;
@@ -431,15 +449,16 @@ impl Builder {
         opentelemetry::global::set_text_map_propagator(propagation::global_propagator());
 
         if panic_hook_enabled {
-            panic_hook::install(parts.writer);
+            panic_hook::install(parts.writer.clone());
         }
-        Ok(parts.guard)
+        install_metrics_and_admin(parts.guard, metric, admin, admin_listener, parts.writer)
     }
 
-    /// Builds everything but installs nothing global: returns the subscriber as a
+    /// Builds logging and tracing but installs nothing global: returns the subscriber as a
     /// [`Dispatch`](tracing::Dispatch) (use it with `tracing::dispatcher::with_default`, or set
     /// it globally yourself) and the [`Guard`] that owns the background work. No panic hook,
-    /// `log` bridge or global propagator is set; [`Builder::install`] does that.
+    /// `log` bridge, global propagator, metrics recorder or admin server is set up; those are
+    /// process-wide and [`Builder::install`] does them.
     ///
     /// # Errors
     /// As [`Builder::install`], except that nothing can already be installed.
@@ -462,7 +481,6 @@ impl Builder {
         let filter: EnvFilter = config::parse_filter(filter_text)
             .map_err(|why| Error::invalid_config("with_log_filter", filter_text, why))?;
         let log_max_level = filter.max_level_hint();
-
         let destination: Box<dyn io::Write + Send> = match self.output {
             LogOutput::Stdout => Box::new(io::stdout()),
             LogOutput::Stderr => Box::new(io::stderr()),
@@ -543,6 +561,44 @@ struct Parts {
     guard: Guard,
     writer: NonBlocking,
     log_max_level: Option<tracing_subscriber::filter::LevelFilter>,
+}
+
+// -- metrics and admin server --
+fn install_metrics_and_admin(
+    mut guard: Guard,
+    metric: MetricSettings,
+    admin: AdminSettings,
+    admin_listener: Option<crate::admin::Bound>,
+    writer: NonBlocking,
+) -> Result<Guard, Error> {
+    let metrics = if metric.enabled {
+        Some(MetricsRuntime::install(&metric, writer)?)
+    } else {
+        None
+    };
+    let readiness = Readiness::default();
+    let server = match admin_listener {
+        Some(bound) => {
+            let state = AdminState {
+                metrics: metrics.as_ref().map(MetricsRuntime::metrics),
+                readiness: readiness.clone(),
+                token: admin.token.as_deref().map(Into::into),
+            };
+            let server = AdminServer::start(bound, state)?;
+            if admin.token.is_none() && !server.addr().ip().is_loopback() {
+                tracing::warn!(
+                    target: "stethoscope",
+                    addr = %server.addr(),
+                    "the admin server listens beyond loopback without a token: anyone who can reach it \
+                     can read /metrics; set STETHOSCOPE_ADMIN_TOKEN or Builder::with_admin_token"
+                );
+            }
+            Some(server)
+        }
+        None => None,
+    };
+    guard.attach_metrics_and_admin(metrics, server, readiness);
+    Ok(guard)
 }
 
 fn default_service_name() -> Option<String> {

@@ -37,16 +37,24 @@
 //! | pillar | module | status |
 //! |---|---|---|
 //! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
-//! | Prometheus metrics, admin server | `metric`, `admin` | planned |
+//! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, slow operations | `runtime` | planned |
 //! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
+//!
+//! # Metrics
+//!
+//! Libraries record with the [`metrics`](https://docs.rs/metrics) crate's macros
+//! (`metrics::counter!("jobs_total").increment(1)`); [`Builder::install`] installs the
+//! Prometheus recorder behind them and serves `/metrics` (see [`metric`] and [`admin`]).
 
+pub mod admin;
 mod config;
 mod error;
 mod guard;
 mod init;
 pub mod logging;
+pub mod metric;
 mod panic_hook;
 pub mod trace;
 
@@ -56,6 +64,10 @@ pub use config::{LogFormat, LogOutput};
 pub use error::{Error, Result};
 pub use guard::Guard;
 pub use init::{init, Builder, Stethoscope, DEFAULT_LOG_FILTER};
+
+/// `metrics`, re-exported so applications can record (`stethoscope::metrics::counter!(..)`)
+/// through one dependency.
+pub use metrics;
 
 /// `tracing`, re-exported so applications can use its full API through one dependency.
 pub use tracing;

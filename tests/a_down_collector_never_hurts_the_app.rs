@@ -19,6 +19,7 @@ fn closed_port_url() -> String {
 fn run(endpoint: &str) -> (stethoscope::Guard, Capture) {
     let logs = Capture::default();
     let guard = Stethoscope::builder()
+        .without_admin()
         .with_otlp_endpoint(endpoint)
         .unwrap()
         .with_span_queue(256)

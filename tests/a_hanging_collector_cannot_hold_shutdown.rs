@@ -12,6 +12,7 @@ use support::collector::{Behaviour, Collector};
 fn shutdown_gives_up_at_its_deadline() {
     let collector = Collector::start(Behaviour::Hang);
     let guard = Stethoscope::builder()
+        .without_admin()
         .with_otlp_endpoint(&collector.url())
         .unwrap()
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
@@ -39,6 +40,7 @@ fn shutdown_gives_up_at_its_deadline() {
 fn garbage_answers_are_survived() {
     let collector = Collector::start(Behaviour::Garbage);
     let guard = Stethoscope::builder()
+        .without_admin()
         .with_otlp_endpoint(&collector.url())
         .unwrap()
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))

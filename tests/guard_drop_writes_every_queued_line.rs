@@ -14,6 +14,7 @@ fn one_hundred_thousand_lines_survive_guard_drop_in_order_per_thread() {
     let _ = fs::remove_file(&path);
 
     let guard = Stethoscope::builder()
+        .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::File(path.clone()))
         // Room for the whole burst even if the writer thread is not scheduled at all meanwhile.
         .with_log_buffer_bytes(64 * 1024 * 1024)

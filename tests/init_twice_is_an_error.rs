@@ -20,6 +20,7 @@ impl std::io::Write for Sink {
 fn the_second_init_fails_with_already_initialized() {
     let sink = Sink::default();
     let guard = Stethoscope::builder()
+        .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::Writer(Box::new(sink.clone())))
         .install()
         .unwrap();
@@ -49,6 +50,7 @@ fn a_foreign_global_subscriber_is_reported() {
     // installed first, which is the same family of error.
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let err = Stethoscope::builder()
+        .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::Writer(Box::new(Sink::default())))
         .install()
         .unwrap_err();

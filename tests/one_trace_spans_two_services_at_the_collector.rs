@@ -53,7 +53,10 @@ fn producer_and_consumer_spans_form_one_trace() {
     assert!(publish_service.contains("indexer"), "{publish_service}");
     assert!(consume_service.contains("aggregator"), "{consume_service}");
     assert_eq!(consume.trace_id, publish.trace_id, "one trace");
-    assert_eq!(consume.parent_span_id, publish.span_id, "consume is a child of publish");
+    assert_eq!(
+        consume.parent_span_id, publish.span_id,
+        "consume is a child of publish"
+    );
     assert_eq!(update.parent_span_id, consume.span_id);
     assert_eq!(update.trace_id, publish.trace_id);
 }

@@ -21,6 +21,7 @@ impl std::io::Write for Sink {
 fn a_panic_inside_a_span_is_logged_with_its_trace_id_and_flushed() {
     let sink = Sink::default();
     let _guard = Stethoscope::builder()
+        .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::Writer(Box::new(sink.clone())))
         .install()
         .unwrap();

@@ -41,6 +41,7 @@ fn spans_logs_and_resource_agree() {
     let guard = Stethoscope::builder()
         .with_service_name("indexer")
         .with_service_version("1.2.3")
+        .without_admin()
         .with_otlp_endpoint(&collector.url())
         .unwrap()
         .with_log_output(LogOutput::Writer(Box::new(logs.clone())))

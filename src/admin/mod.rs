@@ -1,0 +1,53 @@
+//! The admin HTTP server: `/metrics`, `/healthz` and `/readyz`, served by `axum` on its own OS
+//! thread with its own single-threaded tokio runtime, so it still answers when the application's
+//! runtime is saturated, which is when it is needed most.
+//!
+//! | path | answers |
+//! |---|---|
+//! | `GET /metrics` | Prometheus text format 0.0.4 |
+//! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
+//! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
+//!
+//! The address comes from [`Builder::with_admin_addr`](crate::Builder::with_admin_addr) or
+//! `STETHOSCOPE_ADMIN_ADDR` (default [`DEFAULT_ADMIN_ADDR`]). With a token
+//! ([`Builder::with_admin_token`](crate::Builder::with_admin_token) or
+//! `STETHOSCOPE_ADMIN_TOKEN`), every path but `/healthz` needs `Authorization: Bearer <token>`.
+
+mod auth;
+mod config;
+mod routes;
+mod server;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub(crate) use config::AdminSettings;
+pub use config::DEFAULT_ADMIN_ADDR;
+pub(crate) use routes::AdminState;
+pub(crate) use server::{AdminServer, Bound};
+
+/// Whether the application is ready for traffic, as reported by `GET /readyz`.
+///
+/// Starts not ready; get it from [`Guard::readiness`](crate::Guard::readiness) and flip it once
+/// the application has warmed up (connected to its database, loaded its caches).
+///
+/// ```
+/// let readiness = stethoscope::admin::Readiness::default();
+/// assert!(!readiness.is_ready());
+/// readiness.set_ready(true);
+/// assert!(readiness.clone().is_ready());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the application ready (`/readyz` answers 200) or not ready (503).
+    pub fn set_ready(&self, ready: bool) {
+        self.0.store(ready, Ordering::Release);
+    }
+
+    /// Whether the application was last marked ready.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,75 @@
+//! The admin routes. Adding an endpoint is one `.route(..)` line in [`router`].
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::auth::require_token;
+use super::Readiness;
+use crate::metric::Metrics;
+
+/// The Prometheus text format's content type (version 0.0.4).
+const EXPOSITION_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What the handlers share.
+#[derive(Clone)]
+pub(crate) struct AdminState {
+    pub(crate) metrics: Option<Metrics>,
+    pub(crate) readiness: Readiness,
+    pub(crate) token: Option<Arc<str>>,
+}
+
+// By hand, so that the token never reaches a log or a panic message.
+impl std::fmt::Debug for AdminState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminState")
+            .field("metrics", &self.metrics.is_some())
+            .field("readiness", &self.readiness)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// Every admin route. Routes added to `protected` need the bearer token when one is set.
+pub(crate) fn router(state: AdminState) -> Router {
+    let protected = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
+        .route_layer(from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(protected)
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AdminState>) -> Response {
+    match &state.metrics {
+        Some(metrics) => (
+            [(header::CONTENT_TYPE, EXPOSITION_CONTENT_TYPE)],
+            metrics.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "metrics are disabled: enable them with Builder::with_metrics(true)\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<AdminState>) -> Response {
+    if state.readiness.is_ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    }
+}

@@ -1,0 +1,47 @@
+//! Every metric name stethoscope emits, as `pub const`s. Those recorded through the `metrics`
+//! facade are described (help text and unit) once at install; the `process_*` ones carry their
+//! help text in stethoscope's own rendering of them.
+//!
+//! Names follow Prometheus conventions (`_total`, `_seconds`, `_bytes`, `_ratio`); `process_*`
+//! are spelled exactly as the Prometheus client libraries spell them, so existing dashboards
+//! work unchanged.
+
+use metrics::{describe_counter, Unit};
+
+/// Log lines dropped because the log destination could not keep up (counter).
+pub const LOG_LINES_DROPPED_TOTAL: &str = "stethoscope_log_lines_dropped_total";
+/// Recordings folded into a metric's `other` series by the cardinality cap, labelled
+/// `metric="<name>"` (counter).
+pub const METRIC_CARDINALITY_OVERFLOW_TOTAL: &str = "stethoscope_metric_cardinality_overflow_total";
+
+/// Total user and system CPU time spent, in seconds (counter).
+pub const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
+/// Resident memory size in bytes (gauge).
+pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
+/// Virtual memory size in bytes (gauge).
+pub const PROCESS_VIRTUAL_MEMORY_BYTES: &str = "process_virtual_memory_bytes";
+/// Number of open file descriptors (gauge).
+pub const PROCESS_OPEN_FDS: &str = "process_open_fds";
+/// Maximum number of open file descriptors (gauge).
+pub const PROCESS_MAX_FDS: &str = "process_max_fds";
+/// Number of OS threads in the process (gauge).
+pub const PROCESS_THREADS: &str = "process_threads";
+/// Start time of the process since the Unix epoch, in seconds (gauge).
+pub const PROCESS_START_TIME_SECONDS: &str = "process_start_time_seconds";
+/// Memory limit of the process's cgroup in bytes; absent when unlimited (gauge).
+pub const PROCESS_MEMORY_LIMIT_BYTES: &str = "process_memory_limit_bytes";
+
+/// Describes the metrics recorded through the `metrics` facade. Process metrics are rendered by
+/// stethoscope itself and carry their help text there.
+pub(crate) fn describe_all() {
+    describe_counter!(
+        LOG_LINES_DROPPED_TOTAL,
+        Unit::Count,
+        "Log lines dropped because the log destination could not keep up."
+    );
+    describe_counter!(
+        METRIC_CARDINALITY_OVERFLOW_TOTAL,
+        Unit::Count,
+        "Recordings folded into the metric's `other` series because it exceeded its label-set cap."
+    );
+}

@@ -1,0 +1,134 @@
+//! [`MetricsRuntime`]: installs the recorder and runs the background thread that samples process
+//! metrics and the log-drop count and drains histogram buffers, until the guard stops it.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use metrics::{Counter, Key, Metadata, Recorder};
+
+use super::cardinality::CardinalityLimiter;
+use super::config::MetricSettings;
+use super::names;
+use super::process::ProcessSample;
+use super::prometheus::{self, Exposition};
+use crate::error::Error;
+use crate::logging::NonBlocking;
+
+/// Everything `/metrics` needs, shared between the sampler thread and the admin server.
+#[derive(Clone, Debug)]
+pub(crate) struct Metrics {
+    exposition: Exposition,
+    process: Arc<Mutex<ProcessSample>>,
+    log_writer: NonBlocking,
+    log_lines_dropped: Counter,
+}
+
+impl Metrics {
+    /// Refreshes the counters sampled from elsewhere. Cheap: a few atomic loads.
+    fn sample_counters(&self) {
+        self.log_lines_dropped
+            .absolute(self.log_writer.dropped_lines());
+    }
+
+    fn sample_process(&self) {
+        let sample = ProcessSample::read();
+        *self.process.lock().unwrap_or_else(|e| e.into_inner()) = sample;
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) of every metric.
+    pub(crate) fn render(&self) -> String {
+        self.sample_counters();
+        let mut out = self.exposition.render();
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        self.process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .render_into(&mut out);
+        out
+    }
+}
+
+/// The installed metrics pillar; dropping it stops the sampler thread.
+#[derive(Debug)]
+pub(crate) struct MetricsRuntime {
+    metrics: Metrics,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MetricsRuntime {
+    /// Installs the global recorder and starts sampling.
+    pub(crate) fn install(
+        settings: &MetricSettings,
+        log_writer: NonBlocking,
+    ) -> Result<Self, Error> {
+        let (recorder, exposition) = prometheus::build_recorder(&settings.buckets)?;
+        let recorder = CardinalityLimiter::new(recorder, settings.max_label_sets);
+        // Registered on the recorder itself so the sampler never depends on the global one.
+        let metadata = Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
+        let log_lines_dropped = recorder.register_counter(
+            &Key::from_static_name(names::LOG_LINES_DROPPED_TOTAL),
+            &metadata,
+        );
+        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
+        names::describe_all();
+
+        let metrics = Metrics {
+            exposition,
+            process: Arc::default(),
+            log_writer,
+            log_lines_dropped,
+        };
+        metrics.sample_process();
+        metrics.sample_counters();
+
+        let (stop, stopped) = mpsc::channel::<()>();
+        let interval = settings.sample_interval;
+        let sampler = metrics.clone();
+        let thread = std::thread::Builder::new()
+            .name("stethoscope-metrics".into())
+            .spawn(move || run(&sampler, interval, &stopped))
+            .map_err(|e| Error::io("spawning the metrics sampler thread", e))?;
+        Ok(MetricsRuntime {
+            metrics,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// What the admin server renders.
+    pub(crate) fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    /// Stops the sampler thread. It wakes at once on the closed channel, so joining is prompt.
+    pub(crate) fn stop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MetricsRuntime {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(metrics: &Metrics, interval: Duration, stopped: &mpsc::Receiver<()>) {
+    loop {
+        match stopped.recv_timeout(interval) {
+            Err(RecvTimeoutError::Timeout) => {
+                metrics.exposition.run_upkeep();
+                metrics.sample_process();
+                metrics.sample_counters();
+            }
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `/metrics` answers promptly while every worker of the application's runtime is busy.
+
+mod http;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stethoscope::{LogOutput, Stethoscope};
+
+#[test]
+fn metrics_answer_within_a_second_while_every_worker_spins() {
+    let guard = Stethoscope::builder()
+        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
+        .with_admin_addr(http::any_port())
+        .install()
+        .unwrap();
+    let addr = guard.admin_addr().unwrap();
+
+    const WORKERS: usize = 2;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinning = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..WORKERS {
+        let (stop, spinning) = (stop.clone(), spinning.clone());
+        runtime.spawn(async move {
+            spinning.fetch_add(1, Ordering::SeqCst);
+            // Blocks the worker thread: the runtime cannot run anything else meanwhile.
+            while !stop.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    while spinning.load(Ordering::SeqCst) < WORKERS {
+        std::thread::yield_now();
+    }
+
+    let start = Instant::now();
+    let response = http::get(addr, "/metrics");
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+
+    assert_eq!(response.status, 200);
+    http::parse(&response.body);
+    // Generous: the request needs milliseconds; this only fails if it waited on the app runtime.
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+}
