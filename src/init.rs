@@ -572,7 +572,11 @@ fn install_metrics_and_admin(
     writer: NonBlocking,
 ) -> Result<Guard, Error> {
     let metrics = if metric.enabled {
-        Some(MetricsRuntime::install(&metric, writer)?)
+        Some(MetricsRuntime::install(
+            &metric,
+            writer,
+            guard.export_stats(),
+        )?)
     } else {
         None
     };
