@@ -8,6 +8,7 @@
 mod carrier;
 pub(crate) mod export;
 mod http_client;
+mod http_server;
 pub mod propagation;
 pub(crate) mod w3c;
 

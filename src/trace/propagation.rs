@@ -43,6 +43,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 pub use super::carrier::Carrier;
 use super::carrier::{AsExtractor, AsInjector};
+pub use super::http_server::{ResponseFuture, TraceLayer, TraceService};
 pub use super::w3c::{TraceParent, TraceState, FLAG_RANDOM, FLAG_SAMPLED, MAX_TRACESTATE_MEMBERS};
 use crate::logging::ids::SpanIds;
 use crate::logging::span_data::SpanData;
