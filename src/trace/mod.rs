@@ -9,6 +9,9 @@ mod carrier;
 pub(crate) mod export;
 mod http_client;
 mod http_server;
+#[cfg(feature = "kafka")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kafka")))]
+pub mod kafka;
 pub mod propagation;
 pub(crate) mod w3c;
 

@@ -41,8 +41,8 @@ use opentelemetry_sdk::propagation::BaggagePropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use super::carrier::Carrier;
 use super::carrier::{AsExtractor, AsInjector};
+pub use super::carrier::{Carrier, CarrierMut};
 pub use super::http_server::{ResponseFuture, TraceLayer, TraceService};
 pub use super::w3c::{TraceParent, TraceState, FLAG_RANDOM, FLAG_SAMPLED, MAX_TRACESTATE_MEMBERS};
 use crate::logging::ids::SpanIds;
@@ -141,13 +141,13 @@ pub fn extract<C: Carrier + ?Sized>(carrier: &C) -> Context {
 }
 
 /// Writes `cx`'s trace context and baggage into outgoing headers.
-pub fn inject<C: Carrier + ?Sized>(cx: &Context, carrier: &mut C) {
+pub fn inject<C: CarrierMut + ?Sized>(cx: &Context, carrier: &mut C) {
     propagator().inject_context(cx, &mut AsInjector(carrier));
 }
 
 /// Writes the current `tracing` span's trace context (and the current baggage) into outgoing
 /// headers: the producer side of a message, the client side of a request.
-pub fn inject_current<C: Carrier + ?Sized>(carrier: &mut C) {
+pub fn inject_current<C: CarrierMut + ?Sized>(carrier: &mut C) {
     inject(&current_context(), carrier);
 }
 
