@@ -14,7 +14,7 @@
 //! # fn consume(message: &rdkafka::message::BorrowedMessage<'_>) {
 //! let span = stethoscope::info_span!("consume", otel.kind = "consumer");
 //! if let Some(headers) = message.headers() {
-//!     propagation::set_parent(&span, &propagation::extract(headers));
+//!     propagation::continue_from(&span, headers);
 //! }
 //! # }
 //! ```

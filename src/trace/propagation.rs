@@ -204,6 +204,13 @@ pub fn set_parent(span: &tracing::Span, cx: &Context) {
     });
 }
 
+/// The consumer side in one call: makes the trace carried by `carrier` (an incoming request's
+/// or message's headers) the parent of `span`. Equivalent to
+/// `set_parent(span, &extract(carrier))`.
+pub fn continue_from<C: Carrier + ?Sized>(span: &tracing::Span, carrier: &C) {
+    set_parent(span, &extract(carrier));
+}
+
 /// The ids (and inherited tracestate) stethoscope's log lines carry for `span`.
 fn span_ids(span: &tracing::Span) -> Option<(SpanIds, Option<TraceState>)> {
     span.with_subscriber(|(id, dispatch)| {
