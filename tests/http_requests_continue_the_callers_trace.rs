@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::{routing::get, Router};
 use stethoscope::propagation::TraceLayer;
 use stethoscope::{LogOutput, Stethoscope};
-use support::collector::{Behaviour, Collector};
+use support::collector::{attr, hex, Behaviour, Collector};
 use support::Capture;
 use tower::ServiceExt;
 
@@ -22,10 +22,6 @@ async fn block(axum::extract::Path(height): axum::extract::Path<u64>) -> &'stati
 
 async fn broken() -> (http::StatusCode, &'static str) {
     (http::StatusCode::INTERNAL_SERVER_ERROR, "boom")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -86,14 +82,6 @@ fn the_server_span_continues_the_trace_and_records_the_status() {
         .1;
     assert_eq!(hex(&ok.parent_span_id), CALLER_SPAN);
     assert_eq!(ok.kind, 2, "SPAN_KIND_SERVER");
-    let attr = |s: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
-        s.attributes
-            .iter()
-            .find(|kv| kv.key == key)
-            .and_then(|kv| kv.value.as_ref())
-            .map(|v| format!("{:?}", v.value))
-            .unwrap_or_default()
-    };
     assert!(
         attr(ok, "http.response.status_code").contains("200"),
         "{:?}",

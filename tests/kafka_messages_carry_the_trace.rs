@@ -13,18 +13,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
-use stethoscope::{propagation, LogOutput, Stethoscope};
-use support::collector::{Behaviour, Collector};
-
-fn service(name: &str, collector: &Collector) -> (tracing::Dispatch, stethoscope::Guard) {
-    Stethoscope::builder()
-        .with_service_name(name)
-        .with_otlp_endpoint(&collector.url())
-        .unwrap()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .into_dispatch()
-        .unwrap()
-}
+use stethoscope::propagation;
+use support::collector::{find, service, Behaviour, Collector};
 
 #[test]
 fn a_trace_crosses_kafka_from_producer_to_consumer() {
@@ -85,14 +75,8 @@ fn a_trace_crosses_kafka_from_producer_to_consumer() {
     aggregator_guard.shutdown(Duration::from_secs(10)).unwrap();
 
     let spans = collector.spans();
-    let find = |name: &str| {
-        spans
-            .iter()
-            .find(|(_, s)| s.name == name)
-            .unwrap_or_else(|| panic!("no {name} in {spans:?}"))
-    };
-    let (publish_service, publish) = find("publish");
-    let (consume_service, consume) = find("consume");
+    let (publish_service, publish) = find(&spans, "publish");
+    let (consume_service, consume) = find(&spans, "consume");
     assert!(publish_service.contains("indexer"));
     assert!(consume_service.contains("aggregator"));
     assert_eq!(consume.trace_id, publish.trace_id);
