@@ -22,6 +22,8 @@ pub struct Guard {
     // Metrics and admin server: each stops itself, with a deadline, when dropped.
     metrics: Option<crate::metric::MetricsRuntime>,
     admin: Option<crate::admin::AdminServer>,
+    // Runtime monitor: stops its sampler thread when dropped.
+    runtime: Option<crate::runtime::RuntimeMonitor>,
     readiness: crate::admin::Readiness,
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
@@ -37,6 +39,7 @@ impl Guard {
         Guard {
             metrics: None,
             admin: None,
+            runtime: None,
             readiness: crate::admin::Readiness::default(),
             writer,
             writer_guard: Some(writer_guard),
@@ -89,6 +92,7 @@ impl Guard {
     fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
         // Admin server and samplers first, so their shutdown warnings still reach the log.
         drop(self.admin.take());
+        drop(self.runtime.take());
         drop(self.metrics.take());
         let spans = match self.exporter.take() {
             Some(exporter) => exporter.shutdown(deadline),
@@ -154,5 +158,23 @@ impl Guard {
     /// off; for pushing metrics elsewhere or printing them.
     pub fn render_metrics(&self) -> Option<String> {
         self.metrics.as_ref().map(|m| m.metrics().render())
+    }
+}
+
+// -- runtime monitor --
+impl Guard {
+    pub(crate) fn attach_runtime_monitor(
+        &mut self,
+        monitor: Option<crate::runtime::RuntimeMonitor>,
+    ) {
+        self.runtime = monitor;
+    }
+
+    /// What the runtime monitor saw in its last interval, or `None` when no runtime is monitored
+    /// (`install` was called outside a tokio runtime, or the monitor is off).
+    pub fn runtime_sample(&self) -> Option<crate::runtime::RuntimeSample> {
+        self.runtime
+            .as_ref()
+            .map(crate::runtime::RuntimeMonitor::latest)
     }
 }
