@@ -24,6 +24,7 @@ pub struct Guard {
     admin: Option<crate::admin::AdminServer>,
     // Runtime monitor: stops its sampler thread when dropped.
     runtime: Option<crate::runtime::RuntimeMonitor>,
+    operations: Option<crate::runtime::OperationStats>,
     readiness: crate::admin::Readiness,
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
@@ -40,6 +41,7 @@ impl Guard {
             metrics: None,
             admin: None,
             runtime: None,
+            operations: None,
             readiness: crate::admin::Readiness::default(),
             writer,
             writer_guard: Some(writer_guard),
@@ -168,6 +170,16 @@ impl Guard {
         monitor: Option<crate::runtime::RuntimeMonitor>,
     ) {
         self.runtime = monitor;
+    }
+
+    pub(crate) fn attach_operation_stats(&mut self, stats: Option<crate::runtime::OperationStats>) {
+        self.operations = stats;
+    }
+
+    /// Busy vs idle time per operation (span name), when
+    /// [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) turned it on.
+    pub fn operation_stats(&self) -> Option<&crate::runtime::OperationStats> {
+        self.operations.as_ref()
     }
 
     /// What the runtime monitor saw in its last interval, or `None` when no runtime is monitored

@@ -557,9 +557,11 @@ impl Builder {
             .with(json)
             .with(pretty)
             .with(slow);
+        let mut guard = Guard::new(writer.clone(), writer_guard, exporter);
+        guard.attach_operation_stats(self.runtime.stats.clone());
         Ok(Parts {
             dispatch: tracing::Dispatch::new(subscriber),
-            guard: Guard::new(writer.clone(), writer_guard, exporter),
+            guard,
             writer,
             log_max_level,
         })
@@ -594,6 +596,7 @@ fn install_metrics_and_admin(
                 metrics: metrics.as_ref().map(MetricsRuntime::metrics),
                 readiness: readiness.clone(),
                 token: admin.token.as_deref().map(Into::into),
+                operations: guard.operation_stats().cloned(),
             };
             let server = AdminServer::start(bound, state)?;
             if admin.token.is_none() && !server.addr().ip().is_loopback() {

@@ -13,7 +13,8 @@
 //!   [`names::TOKIO_SCHEDULING_DELAY_SECONDS`]. A worker blocked by synchronous work shows up
 //!   here even before it shows up as busy time.
 //! * [`SlowOpLayer`] is a `tracing` layer that logs every span slower than a threshold with the
-//!   time it spent executing (`busy_ms`) and waiting (`idle_ms`).
+//!   time it spent executing (`busy_ms`) and waiting (`idle_ms`); with [`OperationStats`] it
+//!   also aggregates busy vs idle time per operation (clinic bubbleprof's view).
 //!
 //! ```no_run
 //! #[tokio::main]
@@ -40,6 +41,7 @@
 
 mod monitor;
 pub mod names;
+mod operations;
 mod probe;
 mod sample;
 mod settings;
@@ -50,6 +52,8 @@ mod unstable;
 use std::time::Duration;
 
 pub use monitor::{monitor, monitor_with, MonitorOptions, RuntimeMonitor};
+pub(crate) use operations::render_operations;
+pub use operations::{OperationStats, OperationSummary};
 pub use sample::RuntimeSample;
 pub(crate) use settings::RuntimeSettings;
 pub use slow::{SlowOpLayer, SLOW_MS_FIELD};

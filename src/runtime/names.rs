@@ -18,6 +18,12 @@ pub const TOKIO_RUNTIME_GLOBAL_QUEUE_DEPTH: &str = "tokio_runtime_global_queue_d
 pub const TOKIO_RUNTIME_PARKS_TOTAL: &str = "tokio_runtime_parks_total";
 /// How long the probe task waited for a worker after being spawned (histogram, seconds).
 pub const TOKIO_SCHEDULING_DELAY_SECONDS: &str = "tokio_scheduling_delay_seconds";
+/// Time spans of one name spent entered (executing), labelled `span` (histogram, seconds;
+/// opt-in: [`OperationStats::with_histograms`](super::OperationStats::with_histograms)).
+pub const SPAN_BUSY_SECONDS: &str = "span_busy_seconds";
+/// Time spans of one name spent not entered (waiting), labelled `span` (histogram, seconds;
+/// opt-in).
+pub const SPAN_IDLE_SECONDS: &str = "span_idle_seconds";
 
 /// Threads of the blocking pool (gauge; needs `--cfg tokio_unstable`).
 pub const TOKIO_RUNTIME_BLOCKING_THREADS: &str = "tokio_runtime_blocking_threads";
@@ -74,6 +80,16 @@ pub(crate) fn describe_all() {
         TOKIO_SCHEDULING_DELAY_SECONDS,
         Unit::Seconds,
         "Time a probe task waited for a tokio worker after being spawned."
+    );
+    describe_histogram!(
+        SPAN_BUSY_SECONDS,
+        Unit::Seconds,
+        "Time spans of this name spent executing (entered, polled)."
+    );
+    describe_histogram!(
+        SPAN_IDLE_SECONDS,
+        Unit::Seconds,
+        "Time spans of this name spent waiting (not entered)."
     );
     describe_unstable();
 }

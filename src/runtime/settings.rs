@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::monitor::{self, MonitorOptions, RuntimeMonitor};
+use super::operations::OperationStats;
 use super::slow::SlowOpLayer;
 use super::DEFAULT_SLOW_THRESHOLD;
 use crate::error::Error;
@@ -14,6 +15,7 @@ pub(crate) struct RuntimeSettings {
     pub(crate) monitor: bool,
     pub(crate) options: MonitorOptions,
     pub(crate) slow: Option<Duration>,
+    pub(crate) stats: Option<OperationStats>,
 }
 
 impl Default for RuntimeSettings {
@@ -22,6 +24,7 @@ impl Default for RuntimeSettings {
             monitor: true,
             options: MonitorOptions::default(),
             slow: Some(DEFAULT_SLOW_THRESHOLD),
+            stats: None,
         }
     }
 }
@@ -47,9 +50,17 @@ impl RuntimeSettings {
         Ok(())
     }
 
-    /// The slow-operation layer, when on.
+    /// The slow-operation layer, when slow operations or operation stats are on.
     pub(crate) fn slow_layer(&self) -> Option<SlowOpLayer> {
-        self.slow.map(|t| SlowOpLayer::new().with_threshold(t))
+        if self.slow.is_none() && self.stats.is_none() {
+            return None;
+        }
+        // Without a threshold the layer only aggregates: no span is ever that slow.
+        let mut layer = SlowOpLayer::new().with_threshold(self.slow.unwrap_or(Duration::MAX));
+        if let Some(stats) = &self.stats {
+            layer = layer.with_operation_stats(stats.clone());
+        }
+        Some(layer)
     }
 
     /// Monitors the runtime `install` was called in, if any and if wanted.
@@ -141,5 +152,16 @@ impl Builder {
         }
         self.runtime.slow = threshold;
         Ok(self)
+    }
+}
+
+/// Operation stats (the `runtime` pillar's busy/idle aggregation).
+impl Builder {
+    /// Aggregates busy vs idle time per span name (off by default: a lock per span close);
+    /// read it with [`Guard::operation_stats`](crate::Guard::operation_stats). With
+    /// `histograms`, also records `span_busy_seconds{span}` and `span_idle_seconds{span}`.
+    pub fn with_operation_stats(mut self, enabled: bool, histograms: bool) -> Self {
+        self.runtime.stats = enabled.then(|| OperationStats::new().with_histograms(histograms));
+        self
     }
 }

@@ -11,6 +11,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use super::operations::OperationStats;
 use super::DEFAULT_SLOW_THRESHOLD;
 
 /// The span field that overrides the threshold for one span, in milliseconds: a span created
@@ -46,6 +47,7 @@ pub const SLOW_MS_FIELD: &str = "slow_ms";
 #[derive(Clone, Debug)]
 pub struct SlowOpLayer {
     threshold_ns: u64,
+    stats: Option<OperationStats>,
 }
 
 impl Default for SlowOpLayer {
@@ -59,6 +61,7 @@ impl SlowOpLayer {
     pub fn new() -> Self {
         SlowOpLayer {
             threshold_ns: nanos(DEFAULT_SLOW_THRESHOLD),
+            stats: None,
         }
     }
 
@@ -66,6 +69,14 @@ impl SlowOpLayer {
     #[must_use]
     pub fn with_threshold(mut self, threshold: Duration) -> Self {
         self.threshold_ns = nanos(threshold);
+        self
+    }
+
+    /// Also aggregates every span's busy and idle time per span name into `stats` (see
+    /// [`OperationStats`]); this takes a lock per span close, so it is opt-in.
+    #[must_use]
+    pub fn with_operation_stats(mut self, stats: OperationStats) -> Self {
+        self.stats = Some(stats);
         self
     }
 }
@@ -136,10 +147,14 @@ where
                 return;
             };
             let wall_ns = nanos(timing.opened.elapsed());
+            let busy_ns = timing.busy_ns.min(wall_ns);
+            if let Some(stats) = &self.stats {
+                stats.record(span.metadata().name(), wall_ns, busy_ns);
+            }
             if wall_ns <= timing.threshold_ns {
                 return;
             }
-            (wall_ns, timing.busy_ns.min(wall_ns))
+            (wall_ns, busy_ns)
         }; // the extensions lock is released here: output layers read them for the event
         let metadata = span.metadata();
         // Emitted through the thread's current dispatcher, which is the span's own in every
