@@ -46,6 +46,7 @@ fn install_inside_a_runtime_publishes_runtime_metrics() {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }
     assert!(guard.runtime_sample().is_some());
+    promtool_accepts(&text);
     drop(guard);
     drop(runtime);
 }
@@ -58,4 +59,28 @@ fn install_outside_a_runtime_monitors_nothing() {
         .install()
         .unwrap();
     assert!(guard.runtime_sample().is_none());
+}
+
+/// `promtool check metrics` accepts the exposition (checked where promtool is installed, as in
+/// `.ci/run`).
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        return;
+    };
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
