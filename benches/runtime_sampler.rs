@@ -1,9 +1,10 @@
-//! CPU cost of the runtime monitor: an idle 2-worker runtime watched for `SECONDS` (default 20)
-//! without, then with, `runtime::monitor` at its defaults (1 s interval, 50 ms probe), and the
+//! CPU cost of the runtime monitor: an idle 2-worker runtime watched for `WATCH_SECONDS` (default 20)
+//! without, then with, `runtime::monitor` at its defaults (1 s interval, 200 ms probe), and the
 //! difference in the process's CPU time as a share of one core.
 //!
 //! ```text
-//! cargo bench --bench runtime_sampler          # SECONDS=60 for a steadier number
+//! cargo bench --bench runtime_sampler          # WATCH_SECONDS=60 for a steadier number
+//! PROBE_MS=0 cargo bench --bench runtime_sampler  # probe off (or another probe interval)
 //! ```
 //!
 //! CPU time is summed over the process's threads from `/proc/self/task/*/schedstat`
@@ -24,7 +25,7 @@ fn cpu_ns() -> u64 {
 }
 
 /// CPU used while an idle runtime (one task ticking every 100 ms) runs for `wall`.
-fn measure(wall: Duration, monitored: bool) -> Duration {
+fn measure(wall: Duration, monitored: bool, probe: Option<Duration>) -> Duration {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -37,7 +38,10 @@ fn measure(wall: Duration, monitored: bool) -> Duration {
     });
     std::thread::sleep(Duration::from_millis(200)); // threads started and settled
     let before = cpu_ns();
-    let monitor = monitored.then(|| stethoscope::runtime::monitor(runtime.handle()).unwrap());
+    let mut options = stethoscope::runtime::MonitorOptions::default();
+    options.probe_interval = probe;
+    let monitor =
+        monitored.then(|| stethoscope::runtime::monitor_with(runtime.handle(), options).unwrap());
     std::thread::sleep(wall);
     let after = cpu_ns();
     drop(monitor);
@@ -45,13 +49,22 @@ fn measure(wall: Duration, monitored: bool) -> Duration {
 }
 
 fn main() {
-    let seconds: u64 = std::env::var("SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let env = |var: &str, default: u64| {
+        std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let seconds = env("WATCH_SECONDS", 20);
+    let default_probe = stethoscope::runtime::DEFAULT_PROBE_INTERVAL.as_millis() as u64;
+    let probe = match env("PROBE_MS", default_probe) {
+        0 => None,
+        ms => Some(Duration::from_millis(ms)),
+    };
     let wall = Duration::from_secs(seconds);
-    let base = measure(wall, false);
-    let with = measure(wall, true);
+    let base = measure(wall, false, probe);
+    let with = measure(wall, true, probe);
+    println!("probe interval: {probe:?}");
     let extra = with.saturating_sub(base);
     println!(
         "idle runtime alone:        {:>9.3} ms CPU over {seconds} s",

@@ -32,7 +32,7 @@ pub struct MonitorOptions {
     /// Busy ratio above which one `warn` per interval says the runtime is saturated (default
     /// [`DEFAULT_SATURATION_THRESHOLD`], 0.90); values above 1 turn the warning off.
     pub saturation_threshold: f64,
-    /// How often the scheduling-delay probe runs (default [`DEFAULT_PROBE_INTERVAL`], 50 ms);
+    /// How often the scheduling-delay probe runs (default [`DEFAULT_PROBE_INTERVAL`], 200 ms);
     /// `None` turns it off.
     pub probe_interval: Option<Duration>,
 }
@@ -104,7 +104,7 @@ pub(crate) fn validate(options: &MonitorOptions) -> Result<(), Error> {
         return Err(Error::invalid_config(
             "scheduling probe interval",
             "0s",
-            "expected a positive interval such as Duration::from_millis(50), or None to turn the probe off",
+            "expected a positive interval such as Duration::from_millis(200), or None to turn the probe off",
         ));
     }
     if options.saturation_threshold.is_nan() {

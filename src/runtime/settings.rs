@@ -118,7 +118,7 @@ impl Builder {
         Ok(self)
     }
 
-    /// How often the scheduling-delay probe runs (default 50 ms); `None` turns it off.
+    /// How often the scheduling-delay probe runs (default 200 ms); `None` turns it off.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a zero interval.
@@ -130,7 +130,7 @@ impl Builder {
             return Err(Error::invalid_config(
                 "with_scheduling_probe_interval",
                 "0s",
-                "expected a positive interval such as Duration::from_millis(50), or None",
+                "expected a positive interval such as Duration::from_millis(200), or None",
             ));
         }
         self.runtime.options.probe_interval = interval;

@@ -2,7 +2,9 @@
 //! (entered, i.e. being polled) and waiting.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use quanta::Clock;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -42,10 +44,11 @@ pub const SLOW_MS_FIELD: &str = "slow_ms";
 /// });
 /// ```
 ///
-/// Cost: four clock reads per span (create, first enter, last exit, close) and no allocation
-/// besides the registry's own extension slot.
+/// Cost: four TSC reads per span (create, first enter, last exit, close) and no allocation
+/// besides the span's extension slot; see `docs/performance.md`.
 #[derive(Clone, Debug)]
 pub struct SlowOpLayer {
+    clock: Clock,
     threshold_ns: u64,
     stats: Option<OperationStats>,
 }
@@ -60,6 +63,9 @@ impl SlowOpLayer {
     /// A layer with the default threshold, [`DEFAULT_SLOW_THRESHOLD`].
     pub fn new() -> Self {
         SlowOpLayer {
+            // Calibrated once per process; reading it is one TSC read where the CPU has an
+            // invariant TSC, else the monotonic clock.
+            clock: Clock::new(),
             threshold_ns: nanos(DEFAULT_SLOW_THRESHOLD),
             stats: None,
         }
@@ -81,14 +87,14 @@ impl SlowOpLayer {
     }
 }
 
-/// Per-span timing, kept in the span's registry extensions: plain integers and `Instant`s, so
-/// entering and exiting allocate nothing.
+/// Per-span timing, kept in the span's registry extensions: raw clock ticks, scaled to
+/// nanoseconds only when the span closes, so entering and exiting are a clock read and an add.
 struct Timing {
-    opened: Instant,
+    opened: u64,
     /// When the outermost current entry began; a span can be entered re-entrantly.
-    entered: Option<Instant>,
+    entered: u64,
     depth: u32,
-    busy_ns: u64,
+    busy_ticks: u64,
     threshold_ns: u64,
 }
 
@@ -107,10 +113,10 @@ where
             }
         }
         span.extensions_mut().insert(Timing {
-            opened: Instant::now(),
-            entered: None,
+            opened: self.clock.raw(),
+            entered: 0,
             depth: 0,
-            busy_ns: 0,
+            busy_ticks: 0,
             threshold_ns,
         });
     }
@@ -120,7 +126,7 @@ where
         let mut extensions = span.extensions_mut();
         if let Some(timing) = extensions.get_mut::<Timing>() {
             if timing.depth == 0 {
-                timing.entered = Some(Instant::now());
+                timing.entered = self.clock.raw();
             }
             timing.depth = timing.depth.saturating_add(1);
         }
@@ -130,12 +136,12 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(timing) = extensions.get_mut::<Timing>() {
-            timing.depth = timing.depth.saturating_sub(1);
-            if timing.depth == 0 {
-                if let Some(entered) = timing.entered.take() {
-                    timing.busy_ns = timing.busy_ns.saturating_add(nanos(entered.elapsed()));
-                }
+            if timing.depth == 1 {
+                // Saturating: TSCs of two cores may disagree by a few ticks.
+                let busy = self.clock.raw().saturating_sub(timing.entered);
+                timing.busy_ticks = timing.busy_ticks.saturating_add(busy);
             }
+            timing.depth = timing.depth.saturating_sub(1);
         }
     }
 
@@ -146,8 +152,8 @@ where
             let Some(timing) = extensions.get::<Timing>() else {
                 return;
             };
-            let wall_ns = nanos(timing.opened.elapsed());
-            let busy_ns = timing.busy_ns.min(wall_ns);
+            let wall_ns = self.clock.delta_as_nanos(timing.opened, self.clock.raw());
+            let busy_ns = self.clock.delta_as_nanos(0, timing.busy_ticks).min(wall_ns);
             if let Some(stats) = &self.stats {
                 stats.record(span.metadata().name(), wall_ns, busy_ns);
             }
