@@ -46,6 +46,7 @@ mod probe;
 mod sample;
 mod settings;
 mod slow;
+mod tasks;
 #[cfg(tokio_unstable)]
 mod unstable;
 
@@ -57,6 +58,7 @@ pub use operations::{OperationStats, OperationSummary};
 pub use sample::RuntimeSample;
 pub(crate) use settings::RuntimeSettings;
 pub use slow::{SlowOpLayer, SLOW_MS_FIELD};
+pub use tasks::task_monitor;
 
 /// How often the sampler publishes, by default.
 pub const DEFAULT_RUNTIME_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);

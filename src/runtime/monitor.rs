@@ -253,6 +253,7 @@ impl Sampler {
                 }
                 (sample.max_scheduling_delay, sample.probes) = self.probe.take();
                 self.publish(&handles, &sample);
+                super::tasks::publish_task_groups();
                 #[cfg(tokio_unstable)]
                 unstable.publish(&interval);
                 *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = sample;

@@ -25,6 +25,24 @@ pub const SPAN_BUSY_SECONDS: &str = "span_busy_seconds";
 /// opt-in).
 pub const SPAN_IDLE_SECONDS: &str = "span_idle_seconds";
 
+/// Tasks instrumented by a [`task_monitor`](super::task_monitor) group, labelled `group`
+/// (counter).
+pub const TOKIO_TASK_INSTRUMENTED_TOTAL: &str = "tokio_task_instrumented_total";
+/// Instrumented tasks dropped (finished or cancelled), labelled `group` (counter).
+pub const TOKIO_TASK_DROPPED_TOTAL: &str = "tokio_task_dropped_total";
+/// Polls of the group's tasks, labelled `group` (counter).
+pub const TOKIO_TASK_POLLS_TOTAL: &str = "tokio_task_polls_total";
+/// Polls slower than 50 µs, labelled `group` (counter).
+pub const TOKIO_TASK_SLOW_POLLS_TOTAL: &str = "tokio_task_slow_polls_total";
+/// Mean poll duration over the last interval, labelled `group` (gauge, seconds).
+pub const TOKIO_TASK_MEAN_POLL_SECONDS: &str = "tokio_task_mean_poll_seconds";
+/// Mean time the group's tasks spent idle (waiting to be woken) over the last interval,
+/// labelled `group` (gauge, seconds).
+pub const TOKIO_TASK_MEAN_IDLE_SECONDS: &str = "tokio_task_mean_idle_seconds";
+/// Mean time the group's tasks waited to be polled after a wake over the last interval,
+/// labelled `group` (gauge, seconds).
+pub const TOKIO_TASK_MEAN_SCHEDULED_SECONDS: &str = "tokio_task_mean_scheduled_seconds";
+
 /// Threads of the blocking pool (gauge; needs `--cfg tokio_unstable`).
 pub const TOKIO_RUNTIME_BLOCKING_THREADS: &str = "tokio_runtime_blocking_threads";
 /// Idle threads of the blocking pool (gauge; needs `--cfg tokio_unstable`).
@@ -90,6 +108,41 @@ pub(crate) fn describe_all() {
         SPAN_IDLE_SECONDS,
         Unit::Seconds,
         "Time spans of this name spent waiting (not entered)."
+    );
+    describe_counter!(
+        TOKIO_TASK_INSTRUMENTED_TOTAL,
+        Unit::Count,
+        "Tasks instrumented in the group."
+    );
+    describe_counter!(
+        TOKIO_TASK_DROPPED_TOTAL,
+        Unit::Count,
+        "Instrumented tasks of the group that were dropped."
+    );
+    describe_counter!(
+        TOKIO_TASK_POLLS_TOTAL,
+        Unit::Count,
+        "Polls of the group's tasks."
+    );
+    describe_counter!(
+        TOKIO_TASK_SLOW_POLLS_TOTAL,
+        Unit::Count,
+        "Polls of the group's tasks slower than 50 microseconds."
+    );
+    describe_gauge!(
+        TOKIO_TASK_MEAN_POLL_SECONDS,
+        Unit::Seconds,
+        "Mean poll duration of the group's tasks over the last interval."
+    );
+    describe_gauge!(
+        TOKIO_TASK_MEAN_IDLE_SECONDS,
+        Unit::Seconds,
+        "Mean time the group's tasks waited to be woken over the last interval."
+    );
+    describe_gauge!(
+        TOKIO_TASK_MEAN_SCHEDULED_SECONDS,
+        Unit::Seconds,
+        "Mean time the group's tasks waited for a worker after a wake over the last interval."
     );
     describe_unstable();
 }
