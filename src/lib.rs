@@ -56,6 +56,8 @@ mod init;
 pub mod logging;
 pub mod metric;
 mod panic_hook;
+// Profiling pillar: CPU profiles, flame graphs, pprof.
+pub mod profile;
 pub mod trace;
 
 pub use trace::propagation;
