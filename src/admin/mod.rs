@@ -7,6 +7,8 @@
 //! | `GET /metrics` | Prometheus text format 0.0.4 |
 //! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
 //! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
+//! | `GET /debug/pprof/profile?seconds=N` | a CPU profile of the next N seconds (default 10, at most 300) as gzip'd pprof protobuf, for `go tool pprof`; `&frequency=F` Hz (default 99); `409` while another capture runs |
+//! | `GET /debug/pprof/flamegraph?seconds=N` | the same as a flame graph SVG; `&format=folded` for folded stacks, `&icicle=true` upside down, `&threads=true` with thread names as roots |
 //!
 //! The address comes from [`Builder::with_admin_addr`](crate::Builder::with_admin_addr) or
 //! `STETHOSCOPE_ADMIN_ADDR` (default [`DEFAULT_ADMIN_ADDR`]). With a token
@@ -15,6 +17,7 @@
 
 mod auth;
 mod config;
+mod profile_routes;
 mod routes;
 mod server;
 

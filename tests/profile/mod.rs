@@ -105,3 +105,55 @@ pub(crate) mod proto {
         prost::Message::decode(raw.as_slice()).expect("a perftools.profiles.Profile")
     }
 }
+
+/// A response with a binary body, from [`get_bytes`].
+#[derive(Debug)]
+pub(crate) struct BinaryResponse {
+    pub(crate) status: u16,
+    /// The raw header block, lower-cased.
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
+}
+
+impl BinaryResponse {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// `GET path` with `Connection: close` and optional bearer `token`; the body is read as bytes
+/// (the admin server sends these bodies with a `Content-Length`, never chunked).
+pub(crate) fn get_bytes(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> BinaryResponse {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the admin server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    BinaryResponse {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    }
+}
