@@ -40,7 +40,8 @@
 //! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, slow operations | `runtime` | planned |
-//! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
+//! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
+//! | heap profiles, doctor | `heap`, `doctor` | planned |
 //!
 //! # Metrics
 //!
