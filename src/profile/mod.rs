@@ -14,6 +14,9 @@
 //!
 //! [`diff`] draws what changed between two profiles.
 //!
+//! Where the admin port cannot be reached, [`SignalCapture`] (Unix) writes a flame graph and a
+//! pprof file into a directory on each `kill -USR1 <pid>`.
+//!
 //! The admin server serves the same as `GET /debug/pprof/profile?seconds=N` and
 //! `GET /debug/pprof/flamegraph?seconds=N` (see [`admin`](crate::admin)).
 //!
@@ -40,6 +43,8 @@
 pub mod cpu;
 mod cpu_profile;
 mod flamegraph;
+#[cfg(unix)]
+mod on_signal;
 mod pprof_proto;
 #[cfg(unix)]
 mod sampler;
@@ -47,4 +52,6 @@ mod top;
 
 pub use cpu_profile::CpuProfile;
 pub use flamegraph::{diff, FlameGraphOptions};
+#[cfg(unix)]
+pub use on_signal::SignalCapture;
 pub use top::TopEntry;
