@@ -52,6 +52,12 @@ impl Guard {
             .map_or(0, |e| e.stats.dropped.load(Ordering::Relaxed))
     }
 
+    pub(crate) fn export_stats(&self) -> Option<std::sync::Arc<crate::trace::export::ExportStats>> {
+        self.exporter
+            .as_ref()
+            .map(|e| std::sync::Arc::clone(&e.stats))
+    }
+
     /// Spans the collector accepted so far.
     pub fn exported_spans(&self) -> u64 {
         self.exporter

@@ -18,7 +18,7 @@ use crate::metric::{MetricSettings, MetricsRuntime};
 use crate::panic_hook;
 use crate::trace::export::{self, ExportSettings, Exporter};
 use crate::trace::propagation;
-use crate::trace::{TraceSampler, DEFAULT_SPAN_QUEUE};
+use crate::trace::{OtlpProtocol, TraceSampler, DEFAULT_SPAN_QUEUE};
 
 /// Set once the first installation succeeds: a process has one global subscriber.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -199,7 +199,18 @@ impl Builder {
     pub fn with_otlp_endpoint(mut self, base_url: &str) -> Result<Self, Error> {
         export::validate_endpoint(base_url)
             .map_err(|why| Error::invalid_config("with_otlp_endpoint", base_url, why))?;
-        self.export.endpoint = Some(export::traces_url_from_base(base_url));
+        self.export.endpoint = Some(export::Endpoint::Base(base_url.trim().to_owned()));
+        Ok(self)
+    }
+
+    /// Chooses the OTLP transport (default OTLP/HTTP protobuf).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for gRPC when the `otlp-grpc` feature is not compiled in.
+    pub fn with_otlp_protocol(mut self, protocol: OtlpProtocol) -> Result<Self, Error> {
+        self.export.protocol = protocol.available().map_err(|why| {
+            Error::invalid_config("with_otlp_protocol", format!("{protocol:?}"), why)
+        })?;
         Ok(self)
     }
 
@@ -258,7 +269,7 @@ impl Builder {
     /// | `OTEL_SDK_DISABLED` | `true` turns span export off |
     /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL (`http://localhost:4318`); spans go to `/v1/traces` |
     /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL for spans; wins over the above |
-    /// | `OTEL_EXPORTER_OTLP_PROTOCOL`, `…_TRACES_PROTOCOL` | `http/protobuf` (the only one built in) |
+    /// | `OTEL_EXPORTER_OTLP_PROTOCOL`, `…_TRACES_PROTOCOL` | `http/protobuf` (default) or `grpc` (feature `otlp-grpc`) |
     /// | `OTEL_EXPORTER_OTLP_HEADERS`, `…_TRACES_HEADERS` | `key=value,…` sent with every export |
     /// | `OTEL_EXPORTER_OTLP_TIMEOUT`, `…_TRACES_TIMEOUT` | export timeout in milliseconds |
     /// | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` |
@@ -339,24 +350,18 @@ impl Builder {
         if let Some(v) = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             export::validate_endpoint(&v)
                 .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &v, why))?;
-            self.export.endpoint = Some(v.trim().to_owned());
+            self.export.endpoint = Some(export::Endpoint::Traces(v.trim().to_owned()));
         } else if let Some(v) = get("OTEL_EXPORTER_OTLP_ENDPOINT") {
             export::validate_endpoint(&v)
                 .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_ENDPOINT", &v, why))?;
-            self.export.endpoint = Some(export::traces_url_from_base(&v));
+            self.export.endpoint = Some(export::Endpoint::Base(v.trim().to_owned()));
         }
         for var in [
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
             "OTEL_EXPORTER_OTLP_PROTOCOL",
         ] {
             if let Some(v) = get(var) {
-                match v.trim() {
-                    "http/protobuf" => {}
-                    "grpc" | "http/json" => {
-                        return Err(Error::invalid_env(var, &v, "only \"http/protobuf\" is built in; point the exporter at the collector's OTLP/HTTP port (4318)"))
-                    }
-                    _ => return Err(Error::invalid_env(var, &v, "expected \"http/protobuf\"")),
-                }
+                self.export.protocol = OtlpProtocol::from_env(var, &v)?;
                 break;
             }
         }
@@ -572,7 +577,11 @@ fn install_metrics_and_admin(
     writer: NonBlocking,
 ) -> Result<Guard, Error> {
     let metrics = if metric.enabled {
-        Some(MetricsRuntime::install(&metric, writer)?)
+        Some(MetricsRuntime::install(
+            &metric,
+            writer,
+            guard.export_stats(),
+        )?)
     } else {
         None
     };

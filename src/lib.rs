@@ -49,6 +49,8 @@
 //! (`metrics::counter!("jobs_total").increment(1)`); [`Builder::install`] installs the
 //! Prometheus recorder behind them and serves `/metrics` (see [`metric`] and [`admin`]).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod admin;
 mod config;
 mod error;

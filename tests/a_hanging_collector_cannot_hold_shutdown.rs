@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 use stethoscope::{Error, LogOutput, Stethoscope};
 use support::collector::{Behaviour, Collector};
 
-#[test]
-fn shutdown_gives_up_at_its_deadline() {
-    let collector = Collector::start(Behaviour::Hang);
+/// Installs with `collector` as the OTLP endpoint and finishes 100 spans.
+fn install_and_trace(collector: &Collector) -> stethoscope::Guard {
     let guard = Stethoscope::builder()
         .without_admin()
         .with_otlp_endpoint(&collector.url())
@@ -22,6 +21,13 @@ fn shutdown_gives_up_at_its_deadline() {
         let span = stethoscope::info_span!("work", i);
         let _e = span.enter();
     }
+    guard
+}
+
+#[test]
+fn shutdown_gives_up_at_its_deadline() {
+    let collector = Collector::start(Behaviour::Hang);
+    let guard = install_and_trace(&collector);
     std::thread::sleep(Duration::from_millis(700)); // let the first export start and hang
     let started = Instant::now();
     let result = guard.shutdown(Duration::from_secs(1));
@@ -39,17 +45,7 @@ fn shutdown_gives_up_at_its_deadline() {
 #[test]
 fn garbage_answers_are_survived() {
     let collector = Collector::start(Behaviour::Garbage);
-    let guard = Stethoscope::builder()
-        .without_admin()
-        .with_otlp_endpoint(&collector.url())
-        .unwrap()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .install()
-        .unwrap();
-    for i in 0..100u64 {
-        let span = stethoscope::info_span!("work", i);
-        let _e = span.enter();
-    }
+    let guard = install_and_trace(&collector);
     let _ = guard.shutdown(Duration::from_secs(5));
     assert!(!collector.spans().is_empty(), "the spans were delivered");
 }

@@ -1,48 +1,14 @@
 //! After warm-up, an event inside spans allocates nothing: not in the layer, not in the
 //! batching writer.
 
-// The counting allocator below is the only unsafe code in the test suite.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod support;
 
 use stethoscope::logging::{JsonLayer, NonBlocking, PrettyLayer};
+use support::counting_alloc::{allocations, Counting};
 use tracing_subscriber::prelude::*;
-
-thread_local! {
-    // Const-initialized and without a destructor, so the allocator can touch it while the
-    // thread runs without allocating itself.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: every method forwards to `System` unchanged; counting only touches a thread-local
-// `Cell`, which neither allocates nor unwinds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// Logs `n` events (3 fields) inside two nested spans carrying 5 fields; returns the
 /// allocations made by this thread during the last `n - warmup` events.

@@ -2,23 +2,14 @@
 
 use std::time::Duration;
 
-use stethoscope::{Error, LogOutput, Stethoscope};
+mod support;
 
-#[derive(Clone, Default)]
-struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use stethoscope::{Error, LogOutput, Stethoscope};
+use support::Capture;
 
 #[test]
 fn the_second_init_fails_with_already_initialized() {
-    let sink = Sink::default();
+    let sink = Capture::default();
     let guard = Stethoscope::builder()
         .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::Writer(Box::new(sink.clone())))
@@ -36,7 +27,7 @@ fn the_second_init_fails_with_already_initialized() {
 
     stethoscope::info!(still = "working", "after the failed second init");
     guard.shutdown(Duration::from_secs(5)).unwrap();
-    let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let out = sink.text();
     let line: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(line["still"], "working");
     // The default service name is the executable's (cargo adds a hash to test binaries).
@@ -51,7 +42,7 @@ fn a_foreign_global_subscriber_is_reported() {
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let err = Stethoscope::builder()
         .without_admin() // tests run in parallel: keep off the default admin port
-        .with_log_output(LogOutput::Writer(Box::new(Sink::default())))
+        .with_log_output(LogOutput::Writer(Box::new(Capture::default())))
         .install()
         .unwrap_err();
     assert!(err.is_already_initialized(), "{err:?}");

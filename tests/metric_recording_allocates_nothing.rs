@@ -2,42 +2,12 @@
 //! allocation to the macro path. (The Prometheus recorder itself allocates one handle per macro
 //! call, which is why hot paths should hold a registered handle.)
 
-// The counting allocator below is the only unsafe code in this test.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod support;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use stethoscope::metrics::{counter, histogram};
 use stethoscope::{LogOutput, Stethoscope};
-
-thread_local! {
-    // Const-initialized and without a destructor, so the allocator can touch it while the
-    // thread runs without allocating itself.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: every method forwards to `System` unchanged; counting only touches a thread-local
-// `Cell`, which neither allocates nor unwinds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::counting_alloc::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -47,11 +17,11 @@ fn allocations_of(f: impl Fn()) -> u64 {
     for _ in 0..100 {
         f();
     }
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = allocations();
     for _ in 0..1_000 {
         f();
     }
-    ALLOCATIONS.with(Cell::get) - before
+    allocations() - before
 }
 
 #[test]

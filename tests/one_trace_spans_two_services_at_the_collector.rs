@@ -5,18 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use stethoscope::{propagation, LogOutput, Stethoscope};
-use support::collector::{Behaviour, Collector};
-
-fn service(name: &str, collector: &Collector) -> (tracing::Dispatch, stethoscope::Guard) {
-    Stethoscope::builder()
-        .with_service_name(name)
-        .with_otlp_endpoint(&collector.url())
-        .unwrap()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .into_dispatch()
-        .unwrap()
-}
+use stethoscope::propagation;
+use support::collector::{find, service, Behaviour, Collector};
 
 #[test]
 fn producer_and_consumer_spans_form_one_trace() {
@@ -41,15 +31,9 @@ fn producer_and_consumer_spans_form_one_trace() {
     aggregator_guard.shutdown(Duration::from_secs(10)).unwrap();
 
     let spans = collector.spans();
-    let find = |name: &str| {
-        spans
-            .iter()
-            .find(|(_, s)| s.name == name)
-            .unwrap_or_else(|| panic!("no {name} in {spans:?}"))
-    };
-    let (publish_service, publish) = find("publish");
-    let (consume_service, consume) = find("consume");
-    let (_, update) = find("update_aggregate");
+    let (publish_service, publish) = find(&spans, "publish");
+    let (consume_service, consume) = find(&spans, "consume");
+    let (_, update) = find(&spans, "update_aggregate");
     assert!(publish_service.contains("indexer"), "{publish_service}");
     assert!(consume_service.contains("aggregator"), "{consume_service}");
     assert_eq!(consume.trace_id, publish.trace_id, "one trace");

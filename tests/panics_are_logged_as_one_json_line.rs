@@ -1,25 +1,14 @@
 //! A panic becomes one `error` line with message, location, thread and the trace id of the
 //! span it happened in, written out before the process would die.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
 use stethoscope::{LogOutput, Stethoscope};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::Capture;
 
 #[test]
 fn a_panic_inside_a_span_is_logged_with_its_trace_id_and_flushed() {
-    let sink = Sink::default();
+    let sink = Capture::default();
     let _guard = Stethoscope::builder()
         .without_admin() // tests run in parallel: keep off the default admin port
         .with_log_output(LogOutput::Writer(Box::new(sink.clone())))
@@ -37,7 +26,7 @@ fn a_panic_inside_a_span_is_logged_with_its_trace_id_and_flushed() {
     assert!(handle.join().is_err());
 
     // No guard drop yet: the hook itself must have flushed.
-    let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let out = sink.text();
     let lines: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

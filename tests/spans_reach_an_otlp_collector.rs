@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use stethoscope::{LogOutput, Stethoscope};
-use support::collector::{Behaviour, Collector};
+use support::collector::{attr, find, hex, Behaviour, Collector};
 use support::Capture;
 
 #[derive(Debug)]
@@ -30,10 +30,6 @@ fn write_batch(height: u64) {
     stethoscope::trace::record_error(&DbDown);
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[test]
 fn spans_logs_and_resource_agree() {
     let collector = Collector::start(Behaviour::Accept);
@@ -51,26 +47,12 @@ fn spans_logs_and_resource_agree() {
     guard.shutdown(Duration::from_secs(10)).unwrap();
 
     let spans = collector.spans();
-    let find = |name: &str| {
-        spans
-            .iter()
-            .find(|(_, s)| s.name == name)
-            .unwrap_or_else(|| panic!("no {name} in {spans:?}"))
-    };
-    let (service, block) = find("process_block");
-    let (_, batch) = find("write_batch");
+    let (service, block) = find(&spans, "process_block");
+    let (_, batch) = find(&spans, "write_batch");
     assert!(service.contains("indexer"), "{service}");
     assert_eq!(batch.trace_id, block.trace_id);
     assert_eq!(batch.parent_span_id, block.span_id);
     assert!(block.parent_span_id.is_empty(), "root span has no parent");
-    let attr = |s: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
-        s.attributes
-            .iter()
-            .find(|kv| kv.key == key)
-            .and_then(|kv| kv.value.as_ref())
-            .map(|v| format!("{:?}", v.value))
-            .unwrap_or_default()
-    };
     assert!(
         attr(block, "height").contains("812000"),
         "{:?}",

@@ -10,6 +10,10 @@ use metrics::{describe_counter, Unit};
 
 /// Log lines dropped because the log destination could not keep up (counter).
 pub const LOG_LINES_DROPPED_TOTAL: &str = "stethoscope_log_lines_dropped_total";
+/// Spans dropped because the export queue was full or an export failed (counter).
+pub const SPANS_DROPPED_TOTAL: &str = "stethoscope_spans_dropped_total";
+/// Spans accepted by the trace collector (counter).
+pub const SPANS_EXPORTED_TOTAL: &str = "stethoscope_spans_exported_total";
 /// Recordings folded into a metric's `other` series by the cardinality cap, labelled
 /// `metric="<name>"` (counter).
 pub const METRIC_CARDINALITY_OVERFLOW_TOTAL: &str = "stethoscope_metric_cardinality_overflow_total";
@@ -38,6 +42,16 @@ pub(crate) fn describe_all() {
         LOG_LINES_DROPPED_TOTAL,
         Unit::Count,
         "Log lines dropped because the log destination could not keep up."
+    );
+    describe_counter!(
+        SPANS_DROPPED_TOTAL,
+        Unit::Count,
+        "Spans dropped because the export queue was full (collector down or slow) or an export failed."
+    );
+    describe_counter!(
+        SPANS_EXPORTED_TOTAL,
+        Unit::Count,
+        "Spans accepted by the trace collector."
     );
     describe_counter!(
         METRIC_CARDINALITY_OVERFLOW_TOTAL,

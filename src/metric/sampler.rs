@@ -1,6 +1,7 @@
 //! [`MetricsRuntime`]: installs the recorder and runs the background thread that samples process
 //! metrics and the log-drop count and drains histogram buffers, until the guard stops it.
 
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -15,6 +16,7 @@ use super::process::ProcessSample;
 use super::prometheus::{self, Exposition};
 use crate::error::Error;
 use crate::logging::NonBlocking;
+use crate::trace::export::ExportStats;
 
 /// Everything `/metrics` needs, shared between the sampler thread and the admin server.
 #[derive(Clone, Debug)]
@@ -23,6 +25,8 @@ pub(crate) struct Metrics {
     process: Arc<Mutex<ProcessSample>>,
     log_writer: NonBlocking,
     log_lines_dropped: Counter,
+    /// Span export bookkeeping with its two counters, when spans are exported.
+    spans: Option<(Arc<ExportStats>, Counter, Counter)>,
 }
 
 impl Metrics {
@@ -30,6 +34,10 @@ impl Metrics {
     fn sample_counters(&self) {
         self.log_lines_dropped
             .absolute(self.log_writer.dropped_lines());
+        if let Some((stats, dropped, exported)) = &self.spans {
+            dropped.absolute(stats.dropped.load(Ordering::Relaxed));
+            exported.absolute(stats.exported.load(Ordering::Relaxed));
+        }
     }
 
     fn sample_process(&self) {
@@ -65,6 +73,7 @@ impl MetricsRuntime {
     pub(crate) fn install(
         settings: &MetricSettings,
         log_writer: NonBlocking,
+        span_stats: Option<Arc<ExportStats>>,
     ) -> Result<Self, Error> {
         let (recorder, exposition) = prometheus::build_recorder(&settings.buckets)?;
         let recorder = CardinalityLimiter::new(recorder, settings.max_label_sets);
@@ -74,6 +83,14 @@ impl MetricsRuntime {
             &Key::from_static_name(names::LOG_LINES_DROPPED_TOTAL),
             &metadata,
         );
+        let spans = span_stats.map(|stats| {
+            let counter = |name| recorder.register_counter(&Key::from_static_name(name), &metadata);
+            (
+                stats,
+                counter(names::SPANS_DROPPED_TOTAL),
+                counter(names::SPANS_EXPORTED_TOTAL),
+            )
+        });
         metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
         names::describe_all();
 
@@ -82,6 +99,7 @@ impl MetricsRuntime {
             process: Arc::default(),
             log_writer,
             log_lines_dropped,
+            spans,
         };
         metrics.sample_process();
         metrics.sample_counters();

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use opentelemetry::propagation::{Extractor, Injector};
 
-/// A header carrier: HTTP headers, Kafka/AMQP message headers, a map.
+/// Headers to read trace context from: HTTP headers, Kafka/AMQP message headers, a map.
 ///
 /// Keys are compared case-insensitively where the carrier allows it (HTTP, maps filled through
-/// [`Carrier::set`]); values that are not UTF-8 are invisible to [`Carrier::get`].
+/// [`CarrierMut::set`]); values that are not UTF-8 are invisible to [`Carrier::get`].
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use stethoscope::propagation::Carrier;
+/// use stethoscope::propagation::{Carrier, CarrierMut};
 ///
 /// let mut headers: HashMap<String, String> = HashMap::new();
 /// headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
@@ -29,7 +29,10 @@ pub trait Carrier {
 
     /// The keys present, for propagators that scan them (baggage).
     fn keys(&self) -> Vec<&str>;
+}
 
+/// Headers to write trace context into (an outgoing request or message).
+pub trait CarrierMut {
     /// Sets `key` to `value`, replacing earlier values.
     fn set(&mut self, key: &str, value: String);
 }
@@ -45,7 +48,9 @@ impl Carrier for http::HeaderMap {
     fn keys(&self) -> Vec<&str> {
         http::HeaderMap::keys(self).map(|k| k.as_str()).collect()
     }
+}
 
+impl CarrierMut for http::HeaderMap {
     fn set(&mut self, key: &str, value: String) {
         // Names and values come from our propagators: always valid header tokens. Anything
         // else is skipped rather than panicking inside the caller's request path.
@@ -72,7 +77,9 @@ impl<S: std::hash::BuildHasher> Carrier for HashMap<String, String, S> {
     fn keys(&self) -> Vec<&str> {
         HashMap::keys(self).map(String::as_str).collect()
     }
+}
 
+impl<S: std::hash::BuildHasher> CarrierMut for HashMap<String, String, S> {
     fn set(&mut self, key: &str, value: String) {
         self.insert(key.to_ascii_lowercase(), value);
     }
@@ -91,7 +98,9 @@ impl Carrier for Vec<(String, Vec<u8>)> {
     fn keys(&self) -> Vec<&str> {
         self.iter().map(|(k, _)| k.as_str()).collect()
     }
+}
 
+impl CarrierMut for Vec<(String, Vec<u8>)> {
     fn set(&mut self, key: &str, value: String) {
         self.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
         self.push((key.to_owned(), value.into_bytes()));
@@ -119,7 +128,7 @@ impl<C: Carrier + ?Sized> Extractor for AsExtractor<'_, C> {
 /// Lets OpenTelemetry propagators write into a [`Carrier`].
 pub(crate) struct AsInjector<'a, C: ?Sized>(pub(crate) &'a mut C);
 
-impl<C: Carrier + ?Sized> Injector for AsInjector<'_, C> {
+impl<C: CarrierMut + ?Sized> Injector for AsInjector<'_, C> {
     fn set(&mut self, key: &str, value: String) {
         self.0.set(key, value);
     }
@@ -135,7 +144,7 @@ mod tests {
         h.append("tracestate", "a=1".parse().unwrap());
         h.append("TraceState", "b=2".parse().unwrap());
         assert_eq!(Carrier::get_all(&h, "tracestate"), vec!["a=1", "b=2"]);
-        Carrier::set(&mut h, "tracestate", "c=3".into());
+        CarrierMut::set(&mut h, "tracestate", "c=3".into());
         assert_eq!(Carrier::get_all(&h, "tracestate"), vec!["c=3"]);
     }
 
@@ -156,7 +165,7 @@ mod tests {
         let mut m: HashMap<String, String> = HashMap::new();
         m.insert("TraceParent".into(), "v".into());
         assert_eq!(Carrier::get(&m, "traceparent"), Some("v"));
-        Carrier::set(&mut m, "Baggage", "k=v".into());
+        CarrierMut::set(&mut m, "Baggage", "k=v".into());
         assert_eq!(Carrier::get(&m, "baggage"), Some("k=v"));
     }
 }

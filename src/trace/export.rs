@@ -146,8 +146,9 @@ impl std::fmt::Debug for CustomExporter {
 pub(crate) struct ExportSettings {
     /// An exporter given in code; wins over `endpoint`.
     pub(crate) custom: Option<CustomExporter>,
-    /// Full URL spans are POSTed to (`…/v1/traces`); `None` = no export.
-    pub(crate) endpoint: Option<String>,
+    /// Where the collector is; `None` = no export.
+    pub(crate) endpoint: Option<Endpoint>,
+    pub(crate) protocol: OtlpProtocol,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) sampler: TraceSampler,
     pub(crate) resource: Vec<(String, String)>,
@@ -155,6 +156,64 @@ pub(crate) struct ExportSettings {
     pub(crate) disabled: bool,
     pub(crate) queue: usize,
     pub(crate) timeout: Option<Duration>,
+}
+
+/// A collector address as configured.
+#[derive(Clone, Debug)]
+pub(crate) enum Endpoint {
+    /// A base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`): OTLP/HTTP appends `/v1/traces`.
+    Base(String),
+    /// The URL for spans exactly (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+    Traces(String),
+}
+
+impl Endpoint {
+    /// The URL the exporter sends to under `protocol`.
+    fn resolve(&self, protocol: OtlpProtocol) -> String {
+        match (self, protocol) {
+            (Endpoint::Base(base), OtlpProtocol::HttpProtobuf) => traces_url_from_base(base),
+            (Endpoint::Base(url) | Endpoint::Traces(url), _) => url.trim().to_owned(),
+        }
+    }
+}
+
+/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OtlpProtocol {
+    /// `http/protobuf` to port 4318: built in, no extra dependencies. The default.
+    #[default]
+    HttpProtobuf,
+    /// `grpc` to port 4317. Requires the `otlp-grpc` cargo feature.
+    Grpc,
+}
+
+impl OtlpProtocol {
+    /// Parses an `OTEL_EXPORTER_OTLP_PROTOCOL` value.
+    pub(crate) fn from_env(var: &'static str, value: &str) -> Result<Self, Error> {
+        match value.trim() {
+            "http/protobuf" => Ok(OtlpProtocol::HttpProtobuf),
+            "grpc" => OtlpProtocol::Grpc.available().map_err(|why| Error::invalid_env(var, value, why)),
+            "http/json" => Err(Error::invalid_env(
+                var,
+                value,
+                "http/json is not supported; use \"http/protobuf\" (port 4318) or \"grpc\" (port 4317)",
+            )),
+            _ => Err(Error::invalid_env(var, value, "expected \"http/protobuf\" or \"grpc\"")),
+        }
+    }
+
+    /// Whether this build can speak the protocol; the error says how to enable it.
+    pub(crate) fn available(self) -> Result<Self, String> {
+        match self {
+            OtlpProtocol::Grpc if !cfg!(feature = "otlp-grpc") => Err(
+                "OTLP/gRPC needs the `otlp-grpc` cargo feature of stethoscope; enable it, or use \
+                 \"http/protobuf\" with the collector's OTLP/HTTP port (4318)"
+                    .to_owned(),
+            ),
+            p => Ok(p),
+        }
+    }
 }
 
 /// Checks an OTLP endpoint: an `http://host[:port][/path]` URL.
@@ -340,27 +399,50 @@ impl Exporter {
         let batch = match settings.custom.take() {
             Some(custom) => (custom.0)(Arc::clone(&stats), config),
             None => {
-                let endpoint = settings.endpoint.as_deref().unwrap_or_default();
-                let otlp = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_http_client(BlockingHttpClient { timeout })
-                    .with_endpoint(endpoint)
-                    .with_timeout(timeout)
-                    .with_headers(settings.headers.iter().cloned().collect())
-                    .build()
-                    .map_err(|e| {
-                        Error::invalid_config(
-                            "with_otlp_endpoint",
-                            endpoint,
-                            format!("the exporter rejected it: {e}"),
-                        )
-                    })?;
-                BatchSpanProcessor::builder(CountingExporter {
-                    inner: otlp,
-                    stats: Arc::clone(&stats),
-                })
-                .with_batch_config(config)
-                .build()
+                let endpoint = settings
+                    .endpoint
+                    .as_ref()
+                    .map(|e| e.resolve(settings.protocol))
+                    .unwrap_or_default();
+                let rejected = |e: &dyn std::fmt::Display| {
+                    Error::invalid_config(
+                        "with_otlp_endpoint",
+                        &endpoint,
+                        format!("the exporter rejected it: {e}"),
+                    )
+                };
+                match settings.protocol {
+                    #[cfg(feature = "otlp-grpc")]
+                    OtlpProtocol::Grpc => {
+                        let grpc = super::grpc::GrpcExporter::build(
+                            &endpoint,
+                            &settings.headers,
+                            timeout,
+                        )?;
+                        BatchSpanProcessor::builder(CountingExporter {
+                            inner: grpc,
+                            stats: Arc::clone(&stats),
+                        })
+                        .with_batch_config(config)
+                        .build()
+                    }
+                    _ => {
+                        let otlp = opentelemetry_otlp::SpanExporter::builder()
+                            .with_http()
+                            .with_http_client(BlockingHttpClient { timeout })
+                            .with_endpoint(&endpoint)
+                            .with_timeout(timeout)
+                            .with_headers(settings.headers.iter().cloned().collect())
+                            .build()
+                            .map_err(|e| rejected(&e))?;
+                        BatchSpanProcessor::builder(CountingExporter {
+                            inner: otlp,
+                            stats: Arc::clone(&stats),
+                        })
+                        .with_batch_config(config)
+                        .build()
+                    }
+                }
             }
         };
         let provider = SdkTracerProvider::builder()
@@ -470,6 +552,31 @@ mod tests {
         assert!(parse_key_values("novalue").is_err());
         assert!(parse_key_values("=v").is_err());
         assert!(parse_key_values("k=%zz").is_err());
+    }
+
+    #[test]
+    fn protocols_parse_and_grpc_needs_its_feature() {
+        let var = "OTEL_EXPORTER_OTLP_PROTOCOL";
+        assert_eq!(
+            OtlpProtocol::from_env(var, "http/protobuf").unwrap(),
+            OtlpProtocol::HttpProtobuf
+        );
+        let grpc = OtlpProtocol::from_env(var, "grpc");
+        if cfg!(feature = "otlp-grpc") {
+            assert_eq!(grpc.unwrap(), OtlpProtocol::Grpc);
+        } else {
+            assert!(grpc
+                .unwrap_err()
+                .to_string()
+                .contains("`otlp-grpc` cargo feature"));
+        }
+        let err = OtlpProtocol::from_env(var, "http/json").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid OTEL_EXPORTER_OTLP_PROTOCOL=\"http/json\""),
+            "{err}"
+        );
+        assert!(OtlpProtocol::from_env(var, "carrier-pigeon").is_err());
     }
 
     #[test]

@@ -7,11 +7,19 @@
 
 mod carrier;
 pub(crate) mod export;
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
 mod http_client;
+mod http_server;
+#[cfg(feature = "kafka")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kafka")))]
+pub mod kafka;
 pub mod propagation;
 pub(crate) mod w3c;
 
-pub use export::{ParentBasedRoot, TraceSampler, DEFAULT_EXPORT_TIMEOUT, DEFAULT_SPAN_QUEUE};
+pub use export::{
+    OtlpProtocol, ParentBasedRoot, TraceSampler, DEFAULT_EXPORT_TIMEOUT, DEFAULT_SPAN_QUEUE,
+};
 
 /// Records `error` on the current span: an `error` event carrying the error and its source
 /// chain, which marks the exported span's status as ERROR with an `exception` event (the seed's

@@ -41,8 +41,9 @@ use opentelemetry_sdk::propagation::BaggagePropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::registry::LookupSpan;
 
-pub use super::carrier::Carrier;
 use super::carrier::{AsExtractor, AsInjector};
+pub use super::carrier::{Carrier, CarrierMut};
+pub use super::http_server::{ResponseFuture, TraceLayer, TraceService};
 pub use super::w3c::{TraceParent, TraceState, FLAG_RANDOM, FLAG_SAMPLED, MAX_TRACESTATE_MEMBERS};
 use crate::logging::ids::SpanIds;
 use crate::logging::span_data::SpanData;
@@ -140,13 +141,13 @@ pub fn extract<C: Carrier + ?Sized>(carrier: &C) -> Context {
 }
 
 /// Writes `cx`'s trace context and baggage into outgoing headers.
-pub fn inject<C: Carrier + ?Sized>(cx: &Context, carrier: &mut C) {
+pub fn inject<C: CarrierMut + ?Sized>(cx: &Context, carrier: &mut C) {
     propagator().inject_context(cx, &mut AsInjector(carrier));
 }
 
 /// Writes the current `tracing` span's trace context (and the current baggage) into outgoing
 /// headers: the producer side of a message, the client side of a request.
-pub fn inject_current<C: Carrier + ?Sized>(carrier: &mut C) {
+pub fn inject_current<C: CarrierMut + ?Sized>(carrier: &mut C) {
     inject(&current_context(), carrier);
 }
 
@@ -201,6 +202,13 @@ pub fn set_parent(span: &tracing::Span, cx: &Context) {
             data.set_remote_parent(name, &parent, state);
         }
     });
+}
+
+/// The consumer side in one call: makes the trace carried by `carrier` (an incoming request's
+/// or message's headers) the parent of `span`. Equivalent to
+/// `set_parent(span, &extract(carrier))`.
+pub fn continue_from<C: Carrier + ?Sized>(span: &tracing::Span, carrier: &C) {
+    set_parent(span, &extract(carrier));
 }
 
 /// The ids (and inherited tracestate) stethoscope's log lines carry for `span`.

@@ -112,3 +112,40 @@ fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceS
         Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
     }
 }
+
+/// The span called `name`; panics listing what was received otherwise.
+pub(crate) fn find<'a>(spans: &'a [(String, Span)], name: &str) -> &'a (String, Span) {
+    spans
+        .iter()
+        .find(|(_, s)| s.name == name)
+        .unwrap_or_else(|| panic!("no {name} in {spans:?}"))
+}
+
+/// A span attribute's value, debug-printed (empty when absent).
+pub(crate) fn attr(span: &Span, key: &str) -> String {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .map(|v| format!("{:?}", v.value))
+        .unwrap_or_default()
+}
+
+/// Lowercase hex, as ids appear in log lines and `traceparent`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A "service" exporting to this collector: a scoped subscriber named `name` (no globals).
+pub(crate) fn service(
+    name: &str,
+    collector: &Collector,
+) -> (tracing::Dispatch, stethoscope::Guard) {
+    stethoscope::Stethoscope::builder()
+        .with_service_name(name)
+        .with_otlp_endpoint(&collector.url())
+        .unwrap()
+        .with_log_output(stethoscope::LogOutput::Writer(Box::new(std::io::sink())))
+        .into_dispatch()
+        .unwrap()
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub(crate) mod collector;
+pub(crate) mod counting_alloc;
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
