@@ -56,10 +56,10 @@ mod config;
 mod error;
 mod guard;
 mod init;
+// Profiling pillar: CPU profiles, flame graphs, pprof.
 pub mod logging;
 pub mod metric;
 mod panic_hook;
-// Profiling pillar: CPU profiles, flame graphs, pprof.
 pub mod profile;
 pub mod trace;
 

@@ -38,14 +38,14 @@ impl std::fmt::Debug for AdminState {
 /// Every admin route. Routes added to `protected` need the bearer token when one is set.
 pub(crate) fn router(state: AdminState) -> Router {
     let protected = Router::new()
-        .route("/metrics", get(metrics))
-        .route("/readyz", get(readyz))
         // Profiling pillar.
         .route("/debug/pprof/profile", get(super::profile_routes::pprof))
         .route(
             "/debug/pprof/flamegraph",
             get(super::profile_routes::flamegraph),
         )
+        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))
