@@ -1,5 +1,6 @@
 //! Per-span cost — create with 2 fields, enter, record 2 fields, exit, close — through:
-//! the bare registry; stethoscope's stack from `Builder::into_dispatch` (JSON logs, and with
+//! the bare registry, alone and with `runtime::SlowOpLayer`; stethoscope's stack (with and
+//! without its slow-operation layer) from `Builder::into_dispatch` (JSON logs, and with
 //! OTLP export); and the usual hand-assembled stack, `fmt().json()` + `tracing-opentelemetry`
 //! with a batch exporter.
 //!
@@ -46,6 +47,17 @@ fn bench_spans(c: &mut Criterion) {
     let mut keep = Vec::new();
 
     let registry = Dispatch::new(tracing_subscriber::registry());
+    // Runtime pillar: the slow-operation layer alone, and stethoscope's stack without it.
+    let registry_slow_ops = Dispatch::new(
+        tracing_subscriber::registry().with(stethoscope::runtime::SlowOpLayer::new()),
+    );
+    let (ours_logs_no_slow_ops, guard) = Stethoscope::builder()
+        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
+        .with_slow_threshold(None)
+        .unwrap()
+        .into_dispatch()
+        .unwrap();
+    keep.push(guard);
     let (ours_logs, guard) = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
         .into_dispatch()
@@ -73,6 +85,8 @@ fn bench_spans(c: &mut Criterion) {
 
     for (name, dispatch) in [
         ("registry_only", &registry),
+        ("registry_and_slow_op_layer", &registry_slow_ops),
+        ("stethoscope_logs_without_slow_ops", &ours_logs_no_slow_ops),
         ("stethoscope_logs", &ours_logs),
         ("stethoscope_logs_and_otel", &ours_full),
         ("fmt_json_and_tracing_opentelemetry", &hand),

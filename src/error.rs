@@ -25,7 +25,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Telemetry failures that happen *after* installation (a blocked stdout, a collector that is
 /// down) are never reported through this type: they are counted and never reach the host
 /// application's code paths.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// An environment variable held a value stethoscope cannot use.
@@ -212,6 +211,15 @@ impl fmt::Display for Error {
                  SIGPROF user) runs in this process"
             ),
         }
+    }
+}
+
+/// `Debug` prints the same message as `Display` (which already includes any underlying
+/// error), because `Debug` is what a user sees when `main` returns
+/// `Result<(), stethoscope::Error>`.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -22,6 +22,9 @@ pub struct Guard {
     // Metrics and admin server: each stops itself, with a deadline, when dropped.
     metrics: Option<crate::metric::MetricsRuntime>,
     admin: Option<crate::admin::AdminServer>,
+    // Runtime monitor: stops its sampler thread when dropped.
+    runtime: Option<crate::runtime::RuntimeMonitor>,
+    operations: Option<crate::runtime::OperationStats>,
     readiness: crate::admin::Readiness,
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
@@ -37,6 +40,8 @@ impl Guard {
         Guard {
             metrics: None,
             admin: None,
+            runtime: None,
+            operations: None,
             readiness: crate::admin::Readiness::default(),
             writer,
             writer_guard: Some(writer_guard),
@@ -95,6 +100,7 @@ impl Guard {
     fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
         // Admin server and samplers first, so their shutdown warnings still reach the log.
         drop(self.admin.take());
+        drop(self.runtime.take());
         drop(self.metrics.take());
         let spans = match self.exporter.take() {
             Some(exporter) => exporter.shutdown(deadline),
@@ -160,5 +166,33 @@ impl Guard {
     /// off; for pushing metrics elsewhere or printing them.
     pub fn render_metrics(&self) -> Option<String> {
         self.metrics.as_ref().map(|m| m.metrics().render())
+    }
+}
+
+// -- runtime monitor --
+impl Guard {
+    pub(crate) fn attach_runtime_monitor(
+        &mut self,
+        monitor: Option<crate::runtime::RuntimeMonitor>,
+    ) {
+        self.runtime = monitor;
+    }
+
+    pub(crate) fn attach_operation_stats(&mut self, stats: Option<crate::runtime::OperationStats>) {
+        self.operations = stats;
+    }
+
+    /// Busy vs idle time per operation (span name), when
+    /// [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) turned it on.
+    pub fn operation_stats(&self) -> Option<&crate::runtime::OperationStats> {
+        self.operations.as_ref()
+    }
+
+    /// What the runtime monitor saw in its last interval, or `None` when no runtime is monitored
+    /// (`install` was called outside a tokio runtime, or the monitor is off).
+    pub fn runtime_sample(&self) -> Option<crate::runtime::RuntimeSample> {
+        self.runtime
+            .as_ref()
+            .map(crate::runtime::RuntimeMonitor::latest)
     }
 }

@@ -16,6 +16,7 @@ use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
 use crate::metric::{MetricSettings, MetricsRuntime};
 use crate::panic_hook;
+use crate::runtime::RuntimeSettings;
 use crate::trace::export::{self, ExportSettings, Exporter};
 use crate::trace::propagation;
 use crate::trace::{OtlpProtocol, TraceSampler, DEFAULT_SPAN_QUEUE};
@@ -85,6 +86,8 @@ pub struct Builder {
     // Metrics and admin server; their setters are in `metric/config.rs` and `admin/config.rs`.
     pub(crate) metric: MetricSettings,
     pub(crate) admin: AdminSettings,
+    // Runtime monitor and slow operations; their setters are in `runtime/settings.rs`.
+    pub(crate) runtime: RuntimeSettings,
     service_name: Option<String>,
     filter: Option<String>,
     format: LogFormat,
@@ -101,6 +104,7 @@ impl Default for Builder {
         Builder {
             metric: MetricSettings::default(),
             admin: AdminSettings::default(),
+            runtime: RuntimeSettings::default(),
             service_name: None,
             filter: None,
             format: LogFormat::default(),
@@ -264,6 +268,7 @@ impl Builder {
     /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
+    /// | `STETHOSCOPE_SLOW_MS` | log spans slower than this many milliseconds (default 100), or `off` |
     /// | `OTEL_SERVICE_NAME` | the service name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
     /// | `OTEL_SDK_DISABLED` | `true` turns span export off |
@@ -326,6 +331,7 @@ impl Builder {
             self.service_name = Some(v.trim().to_owned());
         }
         self.admin.apply_env(&get)?;
+        self.runtime.apply_env(&get)?;
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
@@ -437,6 +443,7 @@ impl Builder {
         // nothing behind.
         let metric = std::mem::take(&mut self.metric);
         let admin = std::mem::take(&mut self.admin);
+        let runtime = self.runtime.clone();
         let admin_listener = admin.addr.map(AdminServer::bind).transpose()?;
         let parts = self.assemble()?;
         tracing::dispatcher::set_global_default(parts.dispatch)
@@ -456,7 +463,9 @@ impl Builder {
         if panic_hook_enabled {
             panic_hook::install(parts.writer.clone());
         }
-        install_metrics_and_admin(parts.guard, metric, admin, admin_listener, parts.writer)
+        let guard =
+            install_metrics_and_admin(parts.guard, metric, admin, admin_listener, parts.writer)?;
+        start_runtime_monitor(guard, &runtime)
     }
 
     /// Builds logging and tracing but installs nothing global: returns the subscriber as a
@@ -546,14 +555,18 @@ impl Builder {
         };
         // The OpenTelemetry layer sits inside the output layers: it enters a span first, so
         // they can adopt the exported span's ids on first enter.
+        let slow = self.runtime.slow_layer();
         let subscriber = tracing_subscriber::registry()
             .with(filter)
             .with(otel_layer)
             .with(json)
-            .with(pretty);
+            .with(pretty)
+            .with(slow);
+        let mut guard = Guard::new(writer.clone(), writer_guard, exporter);
+        guard.attach_operation_stats(self.runtime.stats.clone());
         Ok(Parts {
             dispatch: tracing::Dispatch::new(subscriber),
-            guard: Guard::new(writer.clone(), writer_guard, exporter),
+            guard,
             writer,
             log_max_level,
         })
@@ -592,6 +605,7 @@ fn install_metrics_and_admin(
                 metrics: metrics.as_ref().map(MetricsRuntime::metrics),
                 readiness: readiness.clone(),
                 token: admin.token.as_deref().map(Into::into),
+                operations: guard.operation_stats().cloned(),
             };
             let server = AdminServer::start(bound, state)?;
             if admin.token.is_none() && !server.addr().ip().is_loopback() {
@@ -625,4 +639,11 @@ fn level_filter_to_log(level: tracing_subscriber::filter::LevelFilter) -> log::L
         LevelFilter::DEBUG => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     }
+}
+
+// -- runtime monitor --
+// After the recorder, so the monitor's metric handles are live ones.
+fn start_runtime_monitor(mut guard: Guard, runtime: &RuntimeSettings) -> Result<Guard, Error> {
+    guard.attach_runtime_monitor(runtime.start()?);
+    Ok(guard)
 }

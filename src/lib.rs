@@ -39,7 +39,7 @@
 //! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
 //! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
 //! | OpenTelemetry traces and propagation | `trace` | planned |
-//! | tokio utilization, slow operations | `runtime` | planned |
+//! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
 //! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
 //! | heap profiles, doctor | `heap`, `doctor` | planned |
 //!
@@ -62,6 +62,8 @@ pub mod metric;
 mod panic_hook;
 pub mod profile;
 pub mod trace;
+// Runtime pillar.
+pub mod runtime;
 
 pub use trace::propagation;
 

@@ -22,6 +22,8 @@ pub(crate) struct AdminState {
     pub(crate) metrics: Option<Metrics>,
     pub(crate) readiness: Readiness,
     pub(crate) token: Option<Arc<str>>,
+    // Runtime pillar: busy/idle per operation, when turned on.
+    pub(crate) operations: Option<crate::runtime::OperationStats>,
 }
 
 // By hand, so that the token never reaches a log or a panic message.
@@ -46,6 +48,7 @@ pub(crate) fn router(state: AdminState) -> Router {
         )
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
+        .route("/debug/operations", get(operations))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))
@@ -77,5 +80,17 @@ async fn readyz(State(state): State<AdminState>) -> Response {
         (StatusCode::OK, "ready\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    }
+}
+
+// -- runtime pillar --
+async fn operations(State(state): State<AdminState>) -> Response {
+    match &state.operations {
+        Some(stats) => crate::runtime::render_operations(&stats.summary()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "operation stats are off: turn them on with Builder::with_operation_stats(true, ..)\n",
+        )
+            .into_response(),
     }
 }

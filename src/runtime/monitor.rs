@@ -1,0 +1,300 @@
+//! [`RuntimeMonitor`]: the sampler thread that publishes a runtime's utilization, warns when it
+//! is saturated and drives the scheduling-delay probe.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+use tokio::runtime::Handle;
+
+use super::names;
+use super::probe::ProbeStats;
+use super::sample::{ratio, RuntimeSample};
+use super::{
+    DEFAULT_PROBE_INTERVAL, DEFAULT_RUNTIME_SAMPLE_INTERVAL, DEFAULT_SATURATION_THRESHOLD,
+};
+use crate::error::Error;
+
+/// How a [`RuntimeMonitor`] samples; start from `MonitorOptions::default()` and change fields.
+///
+/// ```
+/// let mut options = stethoscope::runtime::MonitorOptions::default();
+/// options.interval = std::time::Duration::from_millis(500);
+/// options.probe_interval = None; // no scheduling-delay probe
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MonitorOptions {
+    /// How often to publish (default [`DEFAULT_RUNTIME_SAMPLE_INTERVAL`], 1 s).
+    pub interval: Duration,
+    /// Busy ratio above which one `warn` per interval says the runtime is saturated (default
+    /// [`DEFAULT_SATURATION_THRESHOLD`], 0.90); values above 1 turn the warning off.
+    pub saturation_threshold: f64,
+    /// How often the scheduling-delay probe runs (default [`DEFAULT_PROBE_INTERVAL`], 200 ms);
+    /// `None` turns it off.
+    pub probe_interval: Option<Duration>,
+}
+
+impl Default for MonitorOptions {
+    fn default() -> Self {
+        MonitorOptions {
+            interval: DEFAULT_RUNTIME_SAMPLE_INTERVAL,
+            saturation_threshold: DEFAULT_SATURATION_THRESHOLD,
+            probe_interval: Some(DEFAULT_PROBE_INTERVAL),
+        }
+    }
+}
+
+/// Monitors the runtime behind `handle` with the default [`MonitorOptions`] until the returned
+/// monitor is dropped.
+///
+/// Metrics go to the global `metrics` recorder (call it after
+/// [`Builder::install`](crate::Builder::install)); the saturation warning goes to the `tracing`
+/// dispatcher that is current where `monitor` is called.
+///
+/// ```
+/// let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// let monitor = stethoscope::runtime::monitor(runtime.handle())?;
+/// assert_eq!(monitor.latest().busy_ratio, 0.0); // nothing sampled yet
+/// # Ok::<(), stethoscope::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] if the sampler thread cannot be spawned.
+pub fn monitor(handle: &Handle) -> Result<RuntimeMonitor, Error> {
+    monitor_with(handle, MonitorOptions::default())
+}
+
+/// Like [`monitor`], with `options`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for a zero interval or probe interval, or a threshold that is not a
+/// number; [`Error::Io`] if the sampler thread cannot be spawned.
+pub fn monitor_with(handle: &Handle, options: MonitorOptions) -> Result<RuntimeMonitor, Error> {
+    validate(&options)?;
+    let latest = Arc::new(Mutex::new(RuntimeSample::default()));
+    let (stop, stopped) = mpsc::channel::<()>();
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let sampler = Sampler::new(handle.clone(), options, Arc::clone(&latest));
+    let thread = std::thread::Builder::new()
+        .name("stethoscope-runtime".into())
+        .spawn(move || {
+            let _logs = tracing::dispatcher::set_default(&dispatch);
+            sampler.run(&stopped);
+        })
+        .map_err(|e| Error::io("spawning the runtime sampler thread", e))?;
+    Ok(RuntimeMonitor {
+        latest,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+pub(crate) fn validate(options: &MonitorOptions) -> Result<(), Error> {
+    if options.interval.is_zero() {
+        return Err(Error::invalid_config(
+            "runtime sample interval",
+            "0s",
+            "expected a positive interval such as Duration::from_secs(1)",
+        ));
+    }
+    if options.probe_interval.is_some_and(|p| p.is_zero()) {
+        return Err(Error::invalid_config(
+            "scheduling probe interval",
+            "0s",
+            "expected a positive interval such as Duration::from_millis(200), or None to turn the probe off",
+        ));
+    }
+    if options.saturation_threshold.is_nan() {
+        return Err(Error::invalid_config(
+            "saturation threshold",
+            "NaN",
+            "expected a busy ratio such as 0.9",
+        ));
+    }
+    Ok(())
+}
+
+/// A running sampler; dropping it stops the sampler thread.
+#[derive(Debug)]
+pub struct RuntimeMonitor {
+    latest: Arc<Mutex<RuntimeSample>>,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RuntimeMonitor {
+    /// What the last completed interval showed (all zero before the first one ends).
+    pub fn latest(&self) -> RuntimeSample {
+        self.latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Stops the sampler thread; it wakes at once on the closed channel, so this is prompt.
+    pub fn stop(mut self) {
+        self.stop_thread();
+    }
+
+    fn stop_thread(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RuntimeMonitor {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
+
+/// The metric handles, registered once so a sample is a few atomic stores.
+struct Handles {
+    busy_ratio: Gauge,
+    worker_busy_ratio: Vec<Gauge>,
+    workers: Gauge,
+    alive_tasks: Gauge,
+    global_queue_depth: Gauge,
+    parks: Counter,
+    scheduling_delay: Histogram,
+}
+
+impl Handles {
+    fn register(workers: usize) -> Self {
+        names::describe_all();
+        Handles {
+            busy_ratio: gauge!(names::TOKIO_RUNTIME_BUSY_RATIO),
+            worker_busy_ratio: (0..workers)
+                .map(|w| gauge!(names::TOKIO_RUNTIME_WORKER_BUSY_RATIO, "worker" => w.to_string()))
+                .collect(),
+            workers: gauge!(names::TOKIO_RUNTIME_WORKERS),
+            alive_tasks: gauge!(names::TOKIO_RUNTIME_ALIVE_TASKS),
+            global_queue_depth: gauge!(names::TOKIO_RUNTIME_GLOBAL_QUEUE_DEPTH),
+            parks: counter!(names::TOKIO_RUNTIME_PARKS_TOTAL),
+            scheduling_delay: histogram!(names::TOKIO_SCHEDULING_DELAY_SECONDS),
+        }
+    }
+}
+
+struct Sampler {
+    handle: Handle,
+    options: MonitorOptions,
+    latest: Arc<Mutex<RuntimeSample>>,
+    probe: Arc<ProbeStats>,
+}
+
+impl Sampler {
+    fn new(handle: Handle, options: MonitorOptions, latest: Arc<Mutex<RuntimeSample>>) -> Self {
+        Sampler {
+            handle,
+            options,
+            latest,
+            probe: Arc::default(),
+        }
+    }
+
+    fn run(&self, stopped: &mpsc::Receiver<()>) {
+        let runtime = self.handle.metrics();
+        let handles = Handles::register(runtime.num_workers());
+        let mut intervals = tokio_metrics::RuntimeMonitor::new(&self.handle).intervals();
+        let mut worker_busy: Vec<Duration> = (0..runtime.num_workers())
+            .map(|w| runtime.worker_total_busy_duration(w))
+            .collect();
+        #[cfg(tokio_unstable)]
+        let unstable = super::unstable::Unstable::register();
+
+        let start = Instant::now();
+        let mut next_sample = start + self.options.interval;
+        let mut next_probe = self.options.probe_interval.map(|p| start + p);
+        loop {
+            let now = Instant::now();
+            let wake = next_probe.map_or(next_sample, |p| p.min(next_sample));
+            match stopped.recv_timeout(wake.saturating_duration_since(now)) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let now = Instant::now();
+            if let (Some(due), Some(every)) = (next_probe, self.options.probe_interval) {
+                if now >= due {
+                    self.probe.fire(&self.handle, &handles.scheduling_delay);
+                    next_probe = Some(next_after(due, every, now));
+                }
+            }
+            if now >= next_sample {
+                next_sample = next_after(next_sample, self.options.interval, now);
+                let Some(interval) = intervals.next() else {
+                    return;
+                };
+                let mut sample = RuntimeSample {
+                    busy_ratio: ratio(
+                        interval.total_busy_duration,
+                        interval.elapsed
+                            * u32::try_from(interval.workers_count.max(1)).unwrap_or(u32::MAX),
+                    ),
+                    workers: interval.workers_count,
+                    alive_tasks: interval.live_tasks_count,
+                    global_queue_depth: interval.global_queue_depth,
+                    parks: interval.total_park_count,
+                    elapsed: interval.elapsed,
+                    ..RuntimeSample::default()
+                };
+                for (w, previous) in worker_busy.iter_mut().enumerate() {
+                    let total = runtime.worker_total_busy_duration(w);
+                    let busy = total.saturating_sub(*previous);
+                    *previous = total;
+                    sample
+                        .worker_busy_ratios
+                        .push(ratio(busy, interval.elapsed));
+                }
+                (sample.max_scheduling_delay, sample.probes) = self.probe.take();
+                self.publish(&handles, &sample);
+                super::tasks::publish_task_groups();
+                #[cfg(tokio_unstable)]
+                unstable.publish(&interval);
+                *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = sample;
+            }
+        }
+    }
+
+    fn publish(&self, handles: &Handles, sample: &RuntimeSample) {
+        handles.busy_ratio.set(sample.busy_ratio);
+        for (gauge, ratio) in handles
+            .worker_busy_ratio
+            .iter()
+            .zip(&sample.worker_busy_ratios)
+        {
+            gauge.set(*ratio);
+        }
+        handles.workers.set(sample.workers as f64);
+        handles.alive_tasks.set(sample.alive_tasks as f64);
+        handles
+            .global_queue_depth
+            .set(sample.global_queue_depth as f64);
+        handles.parks.increment(sample.parks);
+        if sample.busy_ratio > self.options.saturation_threshold {
+            tracing::warn!(
+                target: "stethoscope::runtime",
+                busy_ratio = sample.busy_ratio,
+                threshold = self.options.saturation_threshold,
+                workers = sample.workers,
+                "runtime saturated — investigate CPU hot spot"
+            );
+        }
+    }
+}
+
+/// The next deadline after `due`; when the thread fell behind (a suspended VM), skip the
+/// missed ticks instead of firing them back to back.
+fn next_after(due: Instant, every: Duration, now: Instant) -> Instant {
+    let next = due + every;
+    if next <= now {
+        now + every
+    } else {
+        next
+    }
+}

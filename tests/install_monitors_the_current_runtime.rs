@@ -1,0 +1,91 @@
+//! `install()` inside a tokio runtime monitors that runtime and publishes `tokio_*` metrics.
+
+use std::time::{Duration, Instant};
+
+use stethoscope::{LogOutput, Stethoscope};
+
+#[test]
+fn install_inside_a_runtime_publishes_runtime_metrics() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let guard = runtime.block_on(async {
+        Stethoscope::builder()
+            .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
+            .without_admin()
+            .with_runtime_sample_interval(Duration::from_millis(100))
+            .unwrap()
+            .with_scheduling_probe_interval(Some(Duration::from_millis(10)))
+            .unwrap()
+            .install()
+            .unwrap()
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = guard.render_metrics().unwrap();
+        let sampled = text.contains("tokio_scheduling_delay_seconds_count")
+            && guard.runtime_sample().is_some_and(|s| !s.elapsed.is_zero());
+        if sampled || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for name in [
+        "tokio_runtime_busy_ratio ",
+        "tokio_runtime_worker_busy_ratio{worker=\"0\"} ",
+        "tokio_runtime_worker_busy_ratio{worker=\"1\"} ",
+        "tokio_runtime_workers 2",
+        "tokio_runtime_alive_tasks ",
+        "tokio_runtime_global_queue_depth ",
+        "tokio_runtime_parks_total ",
+        "tokio_scheduling_delay_seconds_bucket{le=",
+        "# HELP tokio_runtime_busy_ratio ",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+    assert!(guard.runtime_sample().is_some());
+    promtool_accepts(&text);
+    drop(guard);
+    drop(runtime);
+}
+
+#[test]
+fn install_outside_a_runtime_monitors_nothing() {
+    let guard = Stethoscope::builder()
+        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
+        .without_admin()
+        .install()
+        .unwrap();
+    assert!(guard.runtime_sample().is_none());
+}
+
+/// `promtool check metrics` accepts the exposition (checked where promtool is installed, as in
+/// `.ci/run`).
+fn promtool_accepts(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
