@@ -78,6 +78,17 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
+    // -- profiling --
+    /// A CPU profile was requested while another one was being captured; the profiler is
+    /// process-wide, so captures run one at a time.
+    ProfilerBusy,
+    /// CPU profiling is not available on this operating system (it needs Unix's `SIGPROF`).
+    ProfilingUnsupported,
+    /// The CPU profiler failed to start or to build its report.
+    Profiler {
+        /// What the profiler reported.
+        message: String,
+    },
 }
 
 impl Error {
@@ -121,6 +132,12 @@ impl Error {
     /// ```
     pub fn is_invalid_env(&self) -> bool {
         matches!(self, Error::InvalidEnv { .. })
+    }
+
+    /// Returns `true` if a CPU profile could not be captured because another capture was
+    /// running; try again when it has finished.
+    pub fn is_profiler_busy(&self) -> bool {
+        matches!(self, Error::ProfilerBusy)
     }
 
     /// Returns `true` if stethoscope (or another global subscriber) was already installed.
@@ -179,6 +196,19 @@ impl fmt::Display for Error {
                 "cannot serve the admin endpoints on {addr}: {source}: choose a free address with \
                  STETHOSCOPE_ADMIN_ADDR=host:port (port 0 picks one), or turn the admin server off \
                  with STETHOSCOPE_ADMIN_ADDR=off or `Builder::without_admin()`"
+            ),
+            Error::ProfilerBusy => f.write_str(
+                "a CPU profile is already being captured in this process: the profiler is \
+                 process-wide, so wait for the running capture to finish and try again",
+            ),
+            Error::ProfilingUnsupported => f.write_str(
+                "CPU profiling is not supported on this operating system: it needs Unix's \
+                 SIGPROF timer; profile on Linux or macOS, or use the OS's own profiler",
+            ),
+            Error::Profiler { message } => write!(
+                f,
+                "the CPU profiler failed: {message}: make sure no other profiler (another \
+                 SIGPROF user) runs in this process"
             ),
         }
     }

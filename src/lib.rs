@@ -40,7 +40,8 @@
 //! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
-//! | CPU and heap profiles, doctor | `profile`, `heap`, `doctor` | planned |
+//! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
+//! | heap profiles, doctor | `heap`, `doctor` | planned |
 //!
 //! # Metrics
 //!
@@ -55,9 +56,11 @@ mod config;
 mod error;
 mod guard;
 mod init;
+// Profiling pillar: CPU profiles, flame graphs, pprof.
 pub mod logging;
 pub mod metric;
 mod panic_hook;
+pub mod profile;
 pub mod trace;
 // Runtime pillar.
 pub mod runtime;

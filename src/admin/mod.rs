@@ -5,6 +5,8 @@
 //! | path | answers |
 //! |---|---|
 //! | `GET /metrics` | Prometheus text format 0.0.4 |
+//! | `GET /debug/pprof/profile?seconds=N` | a CPU profile of the next N seconds (default 10, at most 300) as gzip'd pprof protobuf, for `go tool pprof`; `&frequency=F` Hz (default 99); `409` while another capture runs |
+//! | `GET /debug/pprof/flamegraph?seconds=N` | the same as a flame graph SVG; `&format=folded` for folded stacks, `&icicle=true` upside down, `&threads=true` with thread names as roots |
 //! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
 //! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
 //! | `GET /debug/operations` | busy vs idle time per operation (tab-separated), when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is on; else `404` |
@@ -16,6 +18,7 @@
 
 mod auth;
 mod config;
+mod profile_routes;
 mod routes;
 mod server;
 

@@ -40,6 +40,12 @@ impl std::fmt::Debug for AdminState {
 /// Every admin route. Routes added to `protected` need the bearer token when one is set.
 pub(crate) fn router(state: AdminState) -> Router {
     let protected = Router::new()
+        // Profiling pillar.
+        .route("/debug/pprof/profile", get(super::profile_routes::pprof))
+        .route(
+            "/debug/pprof/flamegraph",
+            get(super::profile_routes::flamegraph),
+        )
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/debug/operations", get(operations))
