@@ -43,6 +43,18 @@ fn the_hot_function_is_found_in_every_rendering() {
     assert!(svg.contains("hot_json_parse"));
     assert!(svg.contains(&format!("{samples} samples in")), "subtitle");
     assert!(svg.contains("at 99 Hz"), "subtitle");
+    // The hot function is the widest of the workload's frames in the picture itself.
+    let (hot_width, cold_width) = (
+        svg_share(&svg, "hot_json_parse"),
+        svg_share(&svg, "cold_hash"),
+    );
+    assert!(
+        hot_width > cold_width,
+        "hot {hot_width}% vs cold {cold_width}%"
+    );
+    if samples >= 30 {
+        assert!(hot_width >= 50.0, "hot {hot_width}%");
+    }
 
     let options = FlameGraphOptions::default().icicle(true).thread_roots(true);
     let icicle = String::from_utf8(cpu.flamegraph(&options).unwrap()).unwrap();
@@ -67,6 +79,27 @@ fn the_hot_function_is_found_in_every_rendering() {
     assert_eq!(decoded_samples as u64, samples);
     assert!(strings.iter().any(|s| s.ends_with("hot_json_parse")));
     assert_eq!(decoded.period, 1_000_000_000 / 99);
+}
+
+/// Summed width, in % of all samples, of the flame graph frames whose name ends in `function`,
+/// read from inferno's `<title>name (N samples, P%)</title>` tooltips.
+fn svg_share(svg: &str, function: &str) -> f64 {
+    svg.split("<title>")
+        .skip(1)
+        .filter_map(|t| t.split("</title>").next())
+        .filter_map(|title| {
+            let (name, rest) = title.rsplit_once(" (")?;
+            if !name.ends_with(function) {
+                return None;
+            }
+            let percent = rest
+                .rsplit_once(", ")?
+                .1
+                .trim_end_matches(')')
+                .trim_end_matches('%');
+            percent.parse::<f64>().ok()
+        })
+        .sum()
 }
 
 fn assert_well_formed_xml(svg: &str) {
