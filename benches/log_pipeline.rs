@@ -100,97 +100,69 @@ fn run(
     }
 }
 
-fn ours_json_ours_writer(lines: u64) -> Outcome {
-    let (dest, bytes) = dev_null();
-    let (writer, guard) = stethoscope::logging::NonBlocking::builder()
-        .buffer_bytes(256 << 20)
-        .spawn(dest)
-        .unwrap();
-    let dispatch = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(stethoscope::logging::JsonLayer::new().with_writer(writer.clone())),
-    );
-    run(
-        lines,
-        dispatch,
-        move || {
-            guard.shutdown(Duration::from_secs(60)).unwrap();
-            writer.dropped_lines()
-        },
-        bytes,
-    )
+/// Which formatter produces the lines.
+#[derive(Clone, Copy)]
+enum Format {
+    Stethoscope,
+    FmtJson,
 }
 
-fn appender(
-    dest: DevNull,
-) -> (
-    tracing_appender::non_blocking::NonBlocking,
-    tracing_appender::non_blocking::WorkerGuard,
-) {
-    tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(dest)
+/// Which background writer carries them to `/dev/null`.
+#[derive(Clone, Copy)]
+enum Writer {
+    Batching,
+    TracingAppender,
 }
 
-fn ours_json_appender_writer(lines: u64) -> Outcome {
-    let (dest, bytes) = dev_null();
-    let (writer, guard) = appender(dest);
-    let dispatch = Dispatch::new(
-        tracing_subscriber::registry()
-            .with(stethoscope::logging::JsonLayer::new().with_writer(writer.clone())),
-    );
-    run(
-        lines,
-        dispatch,
-        move || {
-            drop(guard);
-            writer.error_counter().dropped_lines() as u64
-        },
-        bytes,
-    )
+fn dispatch<W>(format: Format, writer: W) -> Dispatch
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    match format {
+        Format::Stethoscope => Dispatch::new(
+            tracing_subscriber::registry()
+                .with(stethoscope::logging::JsonLayer::new().with_writer(writer)),
+        ),
+        Format::FmtJson => Dispatch::new(
+            tracing_subscriber::fmt()
+                .json()
+                .with_writer(writer)
+                .finish(),
+        ),
+    }
 }
 
-fn fmt_json_appender_writer(lines: u64) -> Outcome {
+fn pipeline(lines: u64, format: Format, writer: Writer) -> Outcome {
     let (dest, bytes) = dev_null();
-    let (writer, guard) = appender(dest);
-    let dispatch = Dispatch::new(
-        tracing_subscriber::fmt()
-            .json()
-            .with_writer(writer.clone())
-            .finish(),
-    );
-    run(
-        lines,
-        dispatch,
-        move || {
-            drop(guard);
-            writer.error_counter().dropped_lines() as u64
-        },
-        bytes,
-    )
-}
-
-fn fmt_json_ours_writer(lines: u64) -> Outcome {
-    let (dest, bytes) = dev_null();
-    let (writer, guard) = stethoscope::logging::NonBlocking::builder()
-        .buffer_bytes(256 << 20)
-        .spawn(dest)
-        .unwrap();
-    let dispatch = Dispatch::new(
-        tracing_subscriber::fmt()
-            .json()
-            .with_writer(writer.clone())
-            .finish(),
-    );
-    run(
-        lines,
-        dispatch,
-        move || {
-            guard.shutdown(Duration::from_secs(60)).unwrap();
-            writer.dropped_lines()
-        },
-        bytes,
-    )
+    match writer {
+        Writer::Batching => {
+            let (writer, guard) = stethoscope::logging::NonBlocking::builder()
+                .buffer_bytes(256 << 20)
+                .spawn(dest)
+                .unwrap();
+            let finish = {
+                let writer = writer.clone();
+                move || {
+                    guard.shutdown(Duration::from_secs(60)).unwrap();
+                    writer.dropped_lines()
+                }
+            };
+            run(lines, dispatch(format, writer), finish, bytes)
+        }
+        Writer::TracingAppender => {
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .finish(dest);
+            let finish = {
+                let writer = writer.clone();
+                move || {
+                    drop(guard);
+                    writer.error_counter().dropped_lines() as u64
+                }
+            };
+            run(lines, dispatch(format, writer), finish, bytes)
+        }
+    }
 }
 
 fn main() {
@@ -199,21 +171,27 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    type Config = (&'static str, fn(u64) -> Outcome);
-    let configs: [Config; 4] = [
+    let configs = [
         (
             "stethoscope JsonLayer + NonBlocking (batching)",
-            ours_json_ours_writer,
+            Format::Stethoscope,
+            Writer::Batching,
         ),
         (
             "stethoscope JsonLayer + tracing-appender",
-            ours_json_appender_writer,
+            Format::Stethoscope,
+            Writer::TracingAppender,
         ),
         (
             "fmt().json() + NonBlocking (batching)",
-            fmt_json_ours_writer,
+            Format::FmtJson,
+            Writer::Batching,
         ),
-        ("fmt().json() + tracing-appender", fmt_json_appender_writer),
+        (
+            "fmt().json() + tracing-appender",
+            Format::FmtJson,
+            Writer::TracingAppender,
+        ),
     ];
     println!("{lines} lines per configuration, event (b): 3 fields inside 2 spans with 5 fields, to /dev/null");
     println!();
@@ -222,8 +200,8 @@ fn main() {
     let per_million = |d: Duration| d.as_secs_f64() * 1e6 / lines as f64;
     let mut baseline = None;
     let mut results = Vec::new();
-    for (name, f) in configs {
-        let o = f(lines);
+    for (name, format, writer) in configs {
+        let o = pipeline(lines, format, writer);
         println!(
             "| {name} | {:.3} | {:.3} | {:.1} | {} |",
             per_million(o.cpu),
