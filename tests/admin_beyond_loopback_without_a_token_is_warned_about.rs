@@ -2,28 +2,17 @@
 //! dropping the guard inside a tokio runtime works.
 
 mod http;
+mod support;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stethoscope::{LogOutput, Stethoscope};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::Capture;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn an_unauthenticated_public_admin_server_is_warned_about() {
-    let logs = Sink::default();
+    let logs = Capture::default();
     let guard = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(logs.clone())))
         .with_admin_addr(SocketAddr::from(([0, 0, 0, 0], 0)))
@@ -38,7 +27,7 @@ async fn an_unauthenticated_public_admin_server_is_warned_about() {
 
     // Dropping the guard on a runtime thread must neither panic nor hang.
     guard.shutdown(Duration::from_secs(5)).unwrap();
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     let warnings: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("admin server listens beyond loopback without a token"))

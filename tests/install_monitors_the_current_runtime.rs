@@ -1,16 +1,14 @@
 //! `install()` inside a tokio runtime monitors that runtime and publishes `tokio_*` metrics.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use stethoscope::{LogOutput, Stethoscope};
 
 #[test]
 fn install_inside_a_runtime_publishes_runtime_metrics() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::two_worker_runtime();
     let guard = runtime.block_on(async {
         Stethoscope::builder()
             .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))

@@ -1,27 +1,16 @@
 //! A metric fed unbounded label values keeps at most the configured number of series.
 
 mod http;
+mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stethoscope::{LogOutput, Stethoscope};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::Capture;
 
 #[test]
 fn label_sets_past_the_cap_are_folded_into_other_and_counted() {
-    let logs = Sink::default();
+    let logs = Capture::default();
     let guard = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(logs.clone())))
         .with_admin_addr(http::any_port())
@@ -79,7 +68,7 @@ fn label_sets_past_the_cap_are_folded_into_other_and_counted() {
     );
 
     guard.shutdown(Duration::from_secs(5)).unwrap();
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     let warnings: Vec<&str> = logs
         .lines()
         .filter(|l| l.contains("label-set cap"))

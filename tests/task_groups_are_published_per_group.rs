@@ -1,16 +1,14 @@
 //! Tasks wrapped by `runtime::task_monitor("group")` are published as `tokio_task_*{group}`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use stethoscope::{LogOutput, Stethoscope};
 
 #[test]
 fn a_named_task_group_is_published_with_its_label() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::two_worker_runtime();
     let guard = runtime.block_on(async {
         Stethoscope::builder()
             .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))

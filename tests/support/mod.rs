@@ -56,3 +56,12 @@ pub(crate) fn json_lines_of(
     tracing::subscriber::with_default(subscriber, f);
     capture.json_lines()
 }
+
+/// A multi-threaded tokio runtime with two workers and all drivers, as the runtime tests use.
+pub(crate) fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
