@@ -55,6 +55,8 @@ fn bench_spans(c: &mut Criterion) {
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
         .with_slow_threshold(None)
         .unwrap()
+        .with_slow_poll_threshold(None)
+        .unwrap()
         .into_dispatch()
         .unwrap();
     keep.push(guard);

@@ -38,7 +38,11 @@ fn main() {
             let mut b = Stethoscope::builder()
                 .with_log_output(LogOutput::Writer(Box::new(std::io::sink())));
             if config == "logs_no_slow" {
-                b = b.with_slow_threshold(None).unwrap();
+                b = b
+                    .with_slow_threshold(None)
+                    .unwrap()
+                    .with_slow_poll_threshold(None)
+                    .unwrap();
             }
             let (d, g) = b.into_dispatch().unwrap();
             keep.push(g);

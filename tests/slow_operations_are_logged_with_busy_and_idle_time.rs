@@ -146,11 +146,20 @@ fn stethoscope_slow_ms_is_validated() {
     assert!(err.is_invalid_env());
     assert_eq!(
         err.to_string(),
-        r#"invalid STETHOSCOPE_SLOW_MS="fast": expected a positive number of milliseconds, e.g. "100", or "off""#
+        r#"invalid STETHOSCOPE_SLOW_MS="fast": expected a positive number of milliseconds, e.g. "100", or "off", optionally followed by span-name overrides: "100,db_*=500""#
     );
     assert!(from("0").is_err());
     assert!(from("250").is_ok());
     assert!(from("off").is_ok());
+    assert!(from("100,db_*=500,rpc=2000").is_ok());
+    assert!(from("db_*=500").is_ok(), "overrides alone keep the default");
+    for bad in ["100,db_*", "100,=5", "100,*=5", "100,db=0", "100,db=soon"] {
+        let err = from(bad).unwrap_err();
+        assert!(
+            err.to_string().contains("span-name override"),
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -39,5 +39,6 @@ mod writer;
 
 pub use json::JsonLayer;
 pub use pretty::PrettyLayer;
+pub(crate) use redact::glob;
 pub use redact::{DEFAULT_REDACTED_FIELDS, REDACTED};
 pub use writer::{LineWriter, NonBlocking, NonBlockingBuilder, WriterGuard, DEFAULT_BUFFER_BYTES};

@@ -118,7 +118,7 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// `*`-only glob, iterative with single backtrack point: linear for the patterns we accept.
-fn glob(pattern: &[u8], name: &[u8]) -> bool {
+pub(crate) fn glob(pattern: &[u8], name: &[u8]) -> bool {
     let (mut p, mut n) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while n < name.len() {

@@ -47,6 +47,7 @@ mod sample;
 mod settings;
 mod slow;
 mod tasks;
+pub(crate) mod timing;
 #[cfg(tokio_unstable)]
 mod unstable;
 
@@ -73,3 +74,9 @@ pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Spans slower than this are logged as slow operations, by default.
 pub const DEFAULT_SLOW_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// A span entered this long without a break on a thread running a tokio task is logged as a
+/// slow poll, by default ([`Builder`](crate::Builder) turns it on; a bare [`SlowOpLayer`] does
+/// not). 10 ms blocks a worker long enough to delay every other task queued behind it by
+/// more than a typical request budget's share.
+pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(10);

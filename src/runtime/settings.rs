@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::monitor::{self, MonitorOptions, RuntimeMonitor};
 use super::operations::OperationStats;
 use super::slow::SlowOpLayer;
-use super::DEFAULT_SLOW_THRESHOLD;
+use super::{DEFAULT_SLOW_POLL_THRESHOLD, DEFAULT_SLOW_THRESHOLD};
 use crate::error::Error;
 use crate::init::Builder;
 
@@ -15,6 +15,9 @@ pub(crate) struct RuntimeSettings {
     pub(crate) monitor: bool,
     pub(crate) options: MonitorOptions,
     pub(crate) slow: Option<Duration>,
+    /// `(span-name glob, threshold)` overrides of `slow`.
+    pub(crate) slow_by_name: Vec<(String, Duration)>,
+    pub(crate) slow_poll: Option<Duration>,
     pub(crate) stats: Option<OperationStats>,
 }
 
@@ -24,39 +27,78 @@ impl Default for RuntimeSettings {
             monitor: true,
             options: MonitorOptions::default(),
             slow: Some(DEFAULT_SLOW_THRESHOLD),
+            slow_by_name: Vec::new(),
+            slow_poll: Some(DEFAULT_SLOW_POLL_THRESHOLD),
             stats: None,
         }
     }
 }
 
 impl RuntimeSettings {
-    /// `STETHOSCOPE_SLOW_MS`: a threshold in milliseconds, or `off`.
+    /// `STETHOSCOPE_SLOW_MS`: a threshold in milliseconds or `off`, optionally followed by
+    /// `,<span-name glob>=<ms>` overrides (`100,db_*=500,rpc_call=2000`);
+    /// `STETHOSCOPE_SLOW_POLL_MS`: the slow-poll threshold in milliseconds, or `off`.
     pub(crate) fn apply_env(&mut self, get: &dyn Fn(&str) -> Option<String>) -> Result<(), Error> {
         if let Some(v) = get("STETHOSCOPE_SLOW_MS") {
-            let v = v.trim();
-            self.slow =
-                match v {
-                    "off" => None,
-                    _ => match v.parse::<u64>() {
-                        Ok(ms) if ms > 0 => Some(Duration::from_millis(ms)),
-                        _ => return Err(Error::invalid_env(
-                            "STETHOSCOPE_SLOW_MS",
-                            v,
-                            "expected a positive number of milliseconds, e.g. \"100\", or \"off\"",
-                        )),
-                    },
-                };
+            let bad = |why: &str| Error::invalid_env("STETHOSCOPE_SLOW_MS", &v, why);
+            let mut parts = v.split(',').map(str::trim);
+            let first = parts.next().unwrap_or_default();
+            let mut by_name = Vec::new();
+            let (default, rest): (Option<Duration>, Vec<&str>) = if first.contains('=') {
+                (self.slow, std::iter::once(first).chain(parts).collect())
+            } else {
+                let t =
+                    parse_ms(first).ok_or_else(|| {
+                        bad("expected a positive number of milliseconds, e.g. \"100\", or \"off\", \
+                         optionally followed by span-name overrides: \"100,db_*=500\"")
+                    })?;
+                (t, parts.collect())
+            };
+            for rule in rest {
+                let (pattern, ms) = rule.split_once('=').ok_or_else(|| {
+                    bad("expected span-name overrides as <name or glob>=<milliseconds>, e.g. \"db_*=500\"")
+                })?;
+                let pattern = pattern.trim();
+                if pattern.is_empty() || pattern.bytes().all(|b| b == b'*') {
+                    return Err(bad(
+                        "a span-name override needs a name or glob such as \"db_*\"",
+                    ));
+                }
+                let t = parse_ms(ms.trim()).flatten().ok_or_else(|| {
+                    bad("a span-name override needs a positive number of milliseconds: \"db_*=500\"")
+                })?;
+                by_name.push((pattern.to_owned(), t));
+            }
+            self.slow = default;
+            self.slow_by_name = by_name;
+        }
+        if let Some(v) = get("STETHOSCOPE_SLOW_POLL_MS") {
+            self.slow_poll = parse_ms(v.trim()).ok_or_else(|| {
+                Error::invalid_env(
+                    "STETHOSCOPE_SLOW_POLL_MS",
+                    &v,
+                    "expected a positive number of milliseconds, e.g. \"10\", or \"off\"",
+                )
+            })?;
         }
         Ok(())
     }
 
-    /// The slow-operation layer, when slow operations or operation stats are on.
+    /// The slow-operation layer, when slow operations, slow polls or operation stats are on.
+    /// It keeps its timing in the output layer's span data.
     pub(crate) fn slow_layer(&self) -> Option<SlowOpLayer> {
-        if self.slow.is_none() && self.stats.is_none() {
+        if self.slow.is_none() && self.slow_poll.is_none() && self.stats.is_none() {
             return None;
         }
-        // Without a threshold the layer only aggregates: no span is ever that slow.
-        let mut layer = SlowOpLayer::new().with_threshold(self.slow.unwrap_or(Duration::MAX));
+        // Without a threshold the layer only aggregates or watches polls: no span is ever
+        // that slow (name overrides still apply).
+        let mut layer = SlowOpLayer::new()
+            .with_threshold(self.slow.unwrap_or(Duration::MAX))
+            .with_slow_polls(self.slow_poll)
+            .sharing_span_data();
+        for (pattern, threshold) in &self.slow_by_name {
+            layer = layer.with_threshold_for(pattern, *threshold);
+        }
         if let Some(stats) = &self.stats {
             layer = layer.with_operation_stats(stats.clone());
         }
@@ -152,6 +194,68 @@ impl Builder {
         }
         self.runtime.slow = threshold;
         Ok(self)
+    }
+
+    /// Logs spans whose name matches `pattern` (`*` matches any run: `db_*`) when slower than
+    /// `threshold`, instead of the [`with_slow_threshold`](Builder::with_slow_threshold)
+    /// default; the first matching pattern wins, and a span's own `slow_ms` field beats both.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero threshold or a pattern that is empty or only `*`.
+    pub fn with_slow_threshold_for(
+        mut self,
+        pattern: &str,
+        threshold: Duration,
+    ) -> Result<Self, Error> {
+        if pattern.trim().is_empty() || pattern.bytes().all(|b| b == b'*') {
+            return Err(Error::invalid_config(
+                "with_slow_threshold_for",
+                pattern,
+                "expected a span name or a glob such as \"db_*\"",
+            ));
+        }
+        if threshold.is_zero() {
+            return Err(Error::invalid_config(
+                "with_slow_threshold_for",
+                "0s",
+                "expected a positive duration such as Duration::from_millis(500)",
+            ));
+        }
+        self.runtime
+            .slow_by_name
+            .push((pattern.trim().to_owned(), threshold));
+        Ok(self)
+    }
+
+    /// Logs polls longer than `threshold` (default 10 ms, `STETHOSCOPE_SLOW_POLL_MS`) as "slow
+    /// poll" and counts them in `tokio_slow_polls_total{span}`: an instrumented future that
+    /// held its worker thread that long without yielding (see
+    /// [`SlowOpLayer::with_slow_polls`](crate::runtime::SlowOpLayer::with_slow_polls)).
+    /// `None` turns it off.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero threshold.
+    pub fn with_slow_poll_threshold(mut self, threshold: Option<Duration>) -> Result<Self, Error> {
+        if threshold.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid_config(
+                "with_slow_poll_threshold",
+                "0s",
+                "expected a positive duration such as Duration::from_millis(10), or None",
+            ));
+        }
+        self.runtime.slow_poll = threshold;
+        Ok(self)
+    }
+}
+
+/// `"off"` → `Some(None)`, a positive integer → `Some(Some(ms))`, anything else → `None`.
+fn parse_ms(v: &str) -> Option<Option<Duration>> {
+    match v {
+        "off" => Some(None),
+        _ => match v.parse::<u64>() {
+            Ok(ms) if ms > 0 => Some(Some(Duration::from_millis(ms))),
+            _ => None,
+        },
     }
 }
 

@@ -1,0 +1,142 @@
+//! The clock and the per-thread record of entered spans behind slow-operation timing.
+//!
+//! Busy time is the time a span is entered. `enter` and `exit` of one entry always happen on
+//! the same thread (an `Entered` guard is `!Send`; an instrumented future enters and exits
+//! inside one `poll`), so the start of an entry can live in a thread-local stack instead of
+//! the span's registry extensions: entering a span then costs a clock read and a push, not a
+//! span lookup (a sharded-slab access plus an extension lock, ~250 instructions). Only `exit`
+//! looks the span up, to add the entry's duration to the span's shared busy total.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use quanta::Clock;
+
+static CLOCK: OnceLock<Clock> = OnceLock::new();
+
+/// The process's calibrated clock: one TSC read where the CPU has an invariant TSC (~3×
+/// cheaper than `Instant::now` here), else the monotonic clock.
+pub(crate) fn clock() -> &'static Clock {
+    CLOCK.get_or_init(Clock::new)
+}
+
+/// Now, in raw clock ticks (scale with [`Clock::delta_as_nanos`]).
+#[inline]
+pub(crate) fn now() -> u64 {
+    clock().raw()
+}
+
+/// Ticks between two raw readings, in nanoseconds. Saturating: the TSCs of two cores may
+/// disagree by a few ticks.
+#[inline]
+pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
+    clock().delta_as_nanos(0, end.saturating_sub(start))
+}
+
+/// Tells apart the span stacks of different layers on one thread: span ids are unique only
+/// within one subscriber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Owner(usize);
+
+impl Owner {
+    pub(crate) fn next() -> Owner {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        Owner(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+struct Entry {
+    owner: Owner,
+    span: u64,
+    at: u64,
+}
+
+/// Entries leaked by `mem::forget`-ed guards would otherwise grow the stack forever.
+const MAX_ENTRIES: usize = 256;
+
+thread_local! {
+    static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records that `span` was entered on this thread now.
+#[inline]
+pub(crate) fn enter(owner: Owner, span: u64) {
+    let at = now();
+    // `try_with`/`try_borrow_mut`: spans entered while this thread's locals are torn down, or
+    // from inside a hook of ours, are simply not timed.
+    let _ = ENTERED.try_with(|stack| {
+        if let Ok(mut stack) = stack.try_borrow_mut() {
+            if stack.len() == MAX_ENTRIES {
+                stack.remove(0);
+            }
+            stack.push(Entry { owner, span, at });
+        }
+    });
+}
+
+/// Ends this thread's latest entry of `span`: `(start, end)` in raw ticks, or `None` when an
+/// outer entry of the same span is still open (a re-entrant enter: the outer entry counts the
+/// whole time) or the enter was not seen.
+#[inline]
+pub(crate) fn exit(owner: Owner, span: u64) -> Option<(u64, u64)> {
+    ENTERED
+        .try_with(|stack| {
+            let mut stack = stack.try_borrow_mut().ok()?;
+            let at = stack
+                .iter()
+                .rposition(|e| e.owner == owner && e.span == span)?;
+            // Almost always the top of the stack: guards drop in reverse order.
+            let entry = stack.remove(at);
+            if stack[..at]
+                .iter()
+                .any(|e| e.owner == owner && e.span == span)
+            {
+                return None;
+            }
+            Some((entry.at, now()))
+        })
+        .ok()
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_outermost_entry_of_a_span_is_timed() {
+        let owner = Owner::next();
+        enter(owner, 7);
+        enter(owner, 7);
+        assert_eq!(exit(owner, 7), None, "inner re-entry");
+        let (start, end) = exit(owner, 7).expect("outer entry");
+        assert!(end >= start);
+        assert_eq!(exit(owner, 7), None, "nothing left");
+    }
+
+    #[test]
+    fn owners_and_spans_do_not_mix() {
+        let (a, b) = (Owner::next(), Owner::next());
+        enter(a, 1);
+        enter(b, 1);
+        enter(a, 2);
+        assert!(exit(b, 1).is_some());
+        assert!(
+            exit(a, 1).is_some(),
+            "out-of-order exit still finds its entry"
+        );
+        assert!(exit(a, 2).is_some());
+        assert_eq!(exit(a, 2), None);
+    }
+
+    #[test]
+    fn forgotten_guards_do_not_grow_the_stack_without_bound() {
+        let owner = Owner::next();
+        for span in 0..(MAX_ENTRIES as u64 * 4) {
+            enter(owner, span);
+        }
+        ENTERED.with(|s| assert_eq!(s.borrow().len(), MAX_ENTRIES));
+        ENTERED.with(|s| s.borrow_mut().clear());
+    }
+}
