@@ -59,8 +59,8 @@ fn spinning_workers_read_as_busy_and_saturated() {
     let spinners: Vec<_> = (0..2)
         .map(|_| runtime.spawn(spin(Duration::from_secs(3))))
         .collect();
-    let sample = wait_for(&monitor, |s| s.busy_ratio > 0.9);
-    assert!(sample.busy_ratio > 0.7, "{sample:?}");
+    let sample = wait_for(&monitor, |s| s.busy_ratio >= 0.9);
+    assert!(sample.busy_ratio >= 0.9, "{sample:?}");
     assert_eq!(sample.workers, 2);
     assert_eq!(sample.worker_busy_ratios.len(), 2);
     assert!(
@@ -106,9 +106,9 @@ fn an_idle_runtime_reads_as_idle() {
     });
     let first = wait_for(&monitor, |s| !s.elapsed.is_zero());
     let second = wait_for(&monitor, |s| *s != first && !s.elapsed.is_zero());
-    assert!(second.busy_ratio < 0.3, "{second:?}");
+    assert!(second.busy_ratio <= 0.1, "{second:?}");
     assert!(
-        second.worker_busy_ratios.iter().all(|r| *r < 0.3),
+        second.worker_busy_ratios.iter().all(|r| *r <= 0.1),
         "{second:?}"
     );
     assert_eq!(second.workers, 2);
