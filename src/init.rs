@@ -269,6 +269,7 @@ impl Builder {
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
     /// | `STETHOSCOPE_SLOW_MS` | log spans slower than this many milliseconds (default 100), or `off`; span-name overrides after commas: `100,db_*=500` |
+    /// | `STETHOSCOPE_BLOCKED_MS` | report a runtime worker stuck in one poll this long, with its stack (default 100), or `off` |
     /// | `STETHOSCOPE_SLOW_POLL_MS` | log polls (a span entered without a break in a tokio task) longer than this (default 10), or `off` |
     /// | `OTEL_SERVICE_NAME` | the service name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |

@@ -12,6 +12,10 @@
 //!   task and records how long the task waited for a worker into
 //!   [`names::TOKIO_SCHEDULING_DELAY_SECONDS`]. A worker blocked by synchronous work shows up
 //!   here even before it shows up as busy time.
+//! * The same thread runs a watchdog: a worker that has been inside one poll for
+//!   [`DEFAULT_BLOCKED_THRESHOLD`] is reported *while it is stuck* ("runtime worker blocked"),
+//!   with the span it is in and its stack from a short CPU capture, and counted in
+//!   [`names::TOKIO_BLOCKED_POLLS_TOTAL`].
 //! * [`SlowOpLayer`] is a `tracing` layer that logs every span slower than a threshold with the
 //!   time it spent executing (`busy_ms`) and waiting (`idle_ms`); with [`OperationStats`] it
 //!   also aggregates busy vs idle time per operation (clinic bubbleprof's view).
@@ -50,6 +54,8 @@ mod tasks;
 pub(crate) mod timing;
 #[cfg(tokio_unstable)]
 mod unstable;
+#[cfg_attr(not(unix), allow(dead_code))]
+mod watchdog;
 
 use std::time::Duration;
 
@@ -71,6 +77,10 @@ pub const DEFAULT_SATURATION_THRESHOLD: f64 = 0.90;
 /// (~130 µs of CPU on a 2-core VM), so 200 ms keeps the whole monitor under 0.1 % of a core
 /// while still catching any block of 200 ms or more (the probe in flight waits it out).
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// A worker inside one poll this long is reported by the blocked-runtime watchdog, by default:
+/// every other task queued on that worker has waited as long.
+pub const DEFAULT_BLOCKED_THRESHOLD: Duration = Duration::from_millis(100);
 
 /// Spans slower than this are logged as slow operations, by default.
 pub const DEFAULT_SLOW_THRESHOLD: Duration = Duration::from_millis(100);

@@ -12,8 +12,10 @@ use tokio::runtime::Handle;
 use super::names;
 use super::probe::ProbeStats;
 use super::sample::{ratio, RuntimeSample};
+use super::watchdog::Watchdog;
 use super::{
-    DEFAULT_PROBE_INTERVAL, DEFAULT_RUNTIME_SAMPLE_INTERVAL, DEFAULT_SATURATION_THRESHOLD,
+    DEFAULT_BLOCKED_THRESHOLD, DEFAULT_PROBE_INTERVAL, DEFAULT_RUNTIME_SAMPLE_INTERVAL,
+    DEFAULT_SATURATION_THRESHOLD,
 };
 use crate::error::Error;
 
@@ -35,6 +37,10 @@ pub struct MonitorOptions {
     /// How often the scheduling-delay probe runs (default [`DEFAULT_PROBE_INTERVAL`], 200 ms);
     /// `None` turns it off.
     pub probe_interval: Option<Duration>,
+    /// A worker inside one poll this long is reported by the blocked-runtime watchdog, with
+    /// its span and stack (default [`DEFAULT_BLOCKED_THRESHOLD`], 100 ms); `None` turns the
+    /// watchdog off.
+    pub blocked_threshold: Option<Duration>,
 }
 
 impl Default for MonitorOptions {
@@ -43,6 +49,7 @@ impl Default for MonitorOptions {
             interval: DEFAULT_RUNTIME_SAMPLE_INTERVAL,
             saturation_threshold: DEFAULT_SATURATION_THRESHOLD,
             probe_interval: Some(DEFAULT_PROBE_INTERVAL),
+            blocked_threshold: Some(DEFAULT_BLOCKED_THRESHOLD),
         }
     }
 }
@@ -105,6 +112,13 @@ pub(crate) fn validate(options: &MonitorOptions) -> Result<(), Error> {
             "scheduling probe interval",
             "0s",
             "expected a positive interval such as Duration::from_millis(200), or None to turn the probe off",
+        ));
+    }
+    if options.blocked_threshold.is_some_and(|t| t.is_zero()) {
+        return Err(Error::invalid_config(
+            "blocked-worker threshold",
+            "0s",
+            "expected a positive duration such as Duration::from_millis(100), or None to turn the watchdog off",
         ));
     }
     if options.saturation_threshold.is_nan() {
@@ -208,17 +222,33 @@ impl Sampler {
         #[cfg(tokio_unstable)]
         let unstable = super::unstable::Unstable::register();
 
+        let mut watchdog = self
+            .options
+            .blocked_threshold
+            .map(|t| Watchdog::new(&runtime, t));
+
         let start = Instant::now();
         let mut next_sample = start + self.options.interval;
         let mut next_probe = self.options.probe_interval.map(|p| start + p);
+        let mut next_watch = watchdog.as_ref().map(|w| start + w.period());
         loop {
             let now = Instant::now();
-            let wake = next_probe.map_or(next_sample, |p| p.min(next_sample));
+            let wake = [next_probe, next_watch]
+                .into_iter()
+                .flatten()
+                .fold(next_sample, Instant::min);
             match stopped.recv_timeout(wake.saturating_duration_since(now)) {
                 Err(RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
             let now = Instant::now();
+            if let (Some(due), Some(dog)) = (next_watch, watchdog.as_mut()) {
+                if now >= due {
+                    dog.check(&runtime);
+                    // After the check: reporting a block takes a 100 ms stack capture.
+                    next_watch = Some(next_after(due, dog.period(), Instant::now()));
+                }
+            }
             if let (Some(due), Some(every)) = (next_probe, self.options.probe_interval) {
                 if now >= due {
                     self.probe.fire(&self.handle, &handles.scheduling_delay);

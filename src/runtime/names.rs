@@ -18,6 +18,9 @@ pub const TOKIO_RUNTIME_GLOBAL_QUEUE_DEPTH: &str = "tokio_runtime_global_queue_d
 pub const TOKIO_RUNTIME_PARKS_TOTAL: &str = "tokio_runtime_parks_total";
 /// How long the probe task waited for a worker after being spawned (histogram, seconds).
 pub const TOKIO_SCHEDULING_DELAY_SECONDS: &str = "tokio_scheduling_delay_seconds";
+/// Times the watchdog found a worker inside one poll for longer than the blocked threshold
+/// (counter).
+pub const TOKIO_BLOCKED_POLLS_TOTAL: &str = "tokio_blocked_polls_total";
 /// Polls (stretches of a span being entered without a break, on a thread running a tokio
 /// task) longer than the slow-poll threshold, labelled `span` (counter).
 pub const TOKIO_SLOW_POLLS_TOTAL: &str = "tokio_slow_polls_total";
@@ -91,6 +94,11 @@ pub(crate) fn describe_all() {
         TOKIO_RUNTIME_GLOBAL_QUEUE_DEPTH,
         Unit::Count,
         "Tasks waiting in the tokio runtime's global queue."
+    );
+    describe_counter!(
+        TOKIO_BLOCKED_POLLS_TOTAL,
+        Unit::Count,
+        "Workers found inside one poll for longer than the blocked threshold (watchdog)."
     );
     describe_counter!(
         TOKIO_SLOW_POLLS_TOTAL,

@@ -72,6 +72,15 @@ impl RuntimeSettings {
             self.slow = default;
             self.slow_by_name = by_name;
         }
+        if let Some(v) = get("STETHOSCOPE_BLOCKED_MS") {
+            self.options.blocked_threshold = parse_ms(v.trim()).ok_or_else(|| {
+                Error::invalid_env(
+                    "STETHOSCOPE_BLOCKED_MS",
+                    &v,
+                    "expected a positive number of milliseconds, e.g. \"100\", or \"off\"",
+                )
+            })?;
+        }
         if let Some(v) = get("STETHOSCOPE_SLOW_POLL_MS") {
             self.slow_poll = parse_ms(v.trim()).ok_or_else(|| {
                 Error::invalid_env(
@@ -176,6 +185,29 @@ impl Builder {
             ));
         }
         self.runtime.options.probe_interval = interval;
+        Ok(self)
+    }
+
+    /// Reports a runtime worker that has been inside one poll for `threshold` (default 100 ms,
+    /// `STETHOSCOPE_BLOCKED_MS`) while it is still stuck: one `warn` "runtime worker blocked"
+    /// with the span it is in and its stack, and `tokio_blocked_polls_total`. `None` turns the
+    /// watchdog off. Part of the runtime monitor (see
+    /// [`MonitorOptions::blocked_threshold`](crate::runtime::MonitorOptions::blocked_threshold)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero threshold.
+    pub fn with_blocked_worker_threshold(
+        mut self,
+        threshold: Option<Duration>,
+    ) -> Result<Self, Error> {
+        if threshold.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid_config(
+                "with_blocked_worker_threshold",
+                "0s",
+                "expected a positive duration such as Duration::from_millis(100), or None",
+            ));
+        }
+        self.runtime.options.blocked_threshold = threshold;
         Ok(self)
     }
 

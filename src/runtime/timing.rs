@@ -8,8 +8,8 @@
 //! looks the span up, to add the entry's duration to the span's shared busy total.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use quanta::Clock;
 
@@ -55,8 +55,67 @@ struct Entry {
 /// Entries leaked by `mem::forget`-ed guards would otherwise grow the stack forever.
 const MAX_ENTRIES: usize = 256;
 
+/// What one thread is inside right now, readable by the blocked-runtime watchdog on its own
+/// thread: the innermost entered span and since when the outermost entry has run.
+#[derive(Debug, Default)]
+struct ThreadSlot {
+    /// `0`: no span entered.
+    span: AtomicU64,
+    since: AtomicU64,
+}
+
+/// Every live thread's slot; dead ones are pruned when read.
+static SLOTS: Mutex<Vec<Weak<ThreadSlot>>> = Mutex::new(Vec::new());
+
+struct ThreadState {
+    stack: RefCell<Vec<Entry>>,
+    slot: Arc<ThreadSlot>,
+}
+
+impl ThreadState {
+    fn register() -> ThreadState {
+        let slot = Arc::new(ThreadSlot::default());
+        SLOTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&slot));
+        ThreadState {
+            stack: RefCell::new(Vec::new()),
+            slot,
+        }
+    }
+
+    /// Publishes the stack's state after a push or a pop (two relaxed stores).
+    fn publish(&self, stack: &[Entry]) {
+        match (stack.first(), stack.last()) {
+            (Some(outer), Some(inner)) => {
+                self.slot.since.store(outer.at, Ordering::Relaxed);
+                self.slot.span.store(inner.span, Ordering::Relaxed);
+            }
+            _ => self.slot.span.store(0, Ordering::Relaxed),
+        }
+    }
+}
+
 thread_local! {
-    static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static ENTERED: ThreadState = ThreadState::register();
+}
+
+/// Spans that some thread has been inside, without a break, for at least `threshold_ns`:
+/// `(innermost span id, nanoseconds since the outermost entry began)`.
+pub(crate) fn long_entries(threshold_ns: u64) -> Vec<(u64, u64)> {
+    let now = now();
+    let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+    slots.retain(|s| s.strong_count() > 0);
+    slots
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter_map(|slot| {
+            let span = slot.span.load(Ordering::Relaxed);
+            let held = nanos_between(slot.since.load(Ordering::Relaxed), now);
+            (span != 0 && held >= threshold_ns).then_some((span, held))
+        })
+        .collect()
 }
 
 /// Records that `span` was entered on this thread now.
@@ -65,12 +124,13 @@ pub(crate) fn enter(owner: Owner, span: u64) {
     let at = now();
     // `try_with`/`try_borrow_mut`: spans entered while this thread's locals are torn down, or
     // from inside a hook of ours, are simply not timed.
-    let _ = ENTERED.try_with(|stack| {
-        if let Ok(mut stack) = stack.try_borrow_mut() {
+    let _ = ENTERED.try_with(|state| {
+        if let Ok(mut stack) = state.stack.try_borrow_mut() {
             if stack.len() == MAX_ENTRIES {
                 stack.remove(0);
             }
             stack.push(Entry { owner, span, at });
+            state.publish(&stack);
         }
     });
 }
@@ -81,13 +141,14 @@ pub(crate) fn enter(owner: Owner, span: u64) {
 #[inline]
 pub(crate) fn exit(owner: Owner, span: u64) -> Option<(u64, u64)> {
     ENTERED
-        .try_with(|stack| {
-            let mut stack = stack.try_borrow_mut().ok()?;
+        .try_with(|state| {
+            let mut stack = state.stack.try_borrow_mut().ok()?;
             let at = stack
                 .iter()
                 .rposition(|e| e.owner == owner && e.span == span)?;
             // Almost always the top of the stack: guards drop in reverse order.
             let entry = stack.remove(at);
+            state.publish(&stack);
             if stack[..at]
                 .iter()
                 .any(|e| e.owner == owner && e.span == span)
@@ -103,6 +164,32 @@ pub(crate) fn exit(owner: Owner, span: u64) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_threads_see_a_long_entry() {
+        let owner = Owner::next();
+        let (entered, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                enter(owner, 41);
+                enter(owner, 42);
+                entered.wait();
+                release.wait();
+                exit(owner, 42);
+                exit(owner, 41);
+            });
+            entered.wait();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let long = long_entries(10_000_000);
+            assert!(
+                long.iter()
+                    .any(|&(span, ns)| span == 42 && ns >= 10_000_000),
+                "{long:?}"
+            );
+            release.wait();
+        });
+        assert!(long_entries(0).iter().all(|&(span, _)| span != 42));
+    }
 
     #[test]
     fn only_the_outermost_entry_of_a_span_is_timed() {
@@ -136,7 +223,7 @@ mod tests {
         for span in 0..(MAX_ENTRIES as u64 * 4) {
             enter(owner, span);
         }
-        ENTERED.with(|s| assert_eq!(s.borrow().len(), MAX_ENTRIES));
-        ENTERED.with(|s| s.borrow_mut().clear());
+        ENTERED.with(|s| assert_eq!(s.stack.borrow().len(), MAX_ENTRIES));
+        ENTERED.with(|s| s.stack.borrow_mut().clear());
     }
 }
