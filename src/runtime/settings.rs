@@ -16,6 +16,8 @@ pub(crate) struct RuntimeSettings {
     pub(crate) options: MonitorOptions,
     pub(crate) slow: Option<Duration>,
     pub(crate) stats: Option<OperationStats>,
+    // Live control: fed to the `/readyz` rule when one watches saturation.
+    pub(crate) watch: Option<std::sync::Arc<super::saturation::SaturationWatch>>,
 }
 
 impl Default for RuntimeSettings {
@@ -25,6 +27,7 @@ impl Default for RuntimeSettings {
             options: MonitorOptions::default(),
             slow: Some(DEFAULT_SLOW_THRESHOLD),
             stats: None,
+            watch: None,
         }
     }
 }
@@ -67,7 +70,7 @@ impl RuntimeSettings {
     pub(crate) fn start(&self) -> Result<Option<RuntimeMonitor>, Error> {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if self.monitor => {
-                monitor::monitor_with(&handle, self.options.clone()).map(Some)
+                monitor::monitor_watched(&handle, self.options.clone(), self.watch.clone()).map(Some)
             }
             _ => Ok(None),
         }
