@@ -33,9 +33,11 @@ pub struct ReadinessRule {
 }
 
 impl ReadinessRule {
-    /// Not ready while the runtime's busy ratio (see
-    /// [`runtime`](crate::runtime)) has stayed above `ratio` in every sample for at least
-    /// `for_at_least`. Needs the runtime monitor, i.e. `install` called inside a tokio runtime.
+    /// Not ready while the runtime's busy ratio (see [`runtime`](crate::runtime)), averaged
+    /// over the last `for_at_least`, is above `ratio`: it has stayed saturated that long.
+    /// (Averaged because tokio accounts busy time in lumps: a saturated runtime's samples can
+    /// read 1.0, 0.0, 1.0.) Needs the runtime monitor, i.e. `install` called inside a tokio
+    /// runtime; without it this part of the rule never fires.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] unless `ratio` is between 0 and 1 and `for_at_least` is not zero.
@@ -75,7 +77,7 @@ impl Builder {
     pub fn with_readiness_rule(mut self, mut rule: ReadinessRule) -> Self {
         rule.watch = rule
             .busy
-            .map(|(ratio, _)| Arc::new(SaturationWatch::new(ratio)));
+            .map(|(_, window)| Arc::new(SaturationWatch::new(window)));
         self.runtime.watch = rule.watch.clone();
         self.admin.readiness_rule = Some(rule);
         self
@@ -104,13 +106,11 @@ impl ReadinessCheck {
     /// Why the instance is not ready, or `None` when the rule is satisfied.
     pub(crate) fn why_not_ready(&self) -> Option<String> {
         if let (Some((ratio, needed)), Some(watch)) = (self.rule.busy, &self.rule.watch) {
-            if let Some((above, last)) = watch.above_for() {
-                if above >= needed {
-                    return Some(format!(
-                        "the runtime has been busier than {ratio} for {:.1}s (last busy ratio {last:.2})",
-                        above.as_secs_f64()
-                    ));
-                }
+            if let Some(average) = watch.average().filter(|a| *a > ratio) {
+                return Some(format!(
+                    "the runtime has been busier than {ratio} for {:.1}s (average busy ratio {average:.2})",
+                    needed.as_secs_f64()
+                ));
             }
         }
         if let Some(within) = self.rule.log_drops {

@@ -145,7 +145,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.rate_limit.unwrap().burst, 1000);
-        assert_eq!(s.recorder.unwrap().level, Level::TRACE);
+        assert_eq!(s.recorder.as_ref().unwrap().level, Level::TRACE);
         s.apply_env(&|v| (v == "STETHOSCOPE_FLIGHT_RECORDER").then(|| "off".into()))
             .unwrap();
         assert!(s.recorder.is_none());

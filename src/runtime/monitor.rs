@@ -272,7 +272,7 @@ impl Sampler {
                 #[cfg(tokio_unstable)]
                 unstable.publish(&interval);
                 if let Some(watch) = &self.watch {
-                    watch.observe(sample.busy_ratio);
+                    watch.observe(sample.busy_ratio, sample.elapsed);
                 }
                 *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = sample;
                 crate::metric::own_cost::record_sampler_run(
