@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::EnvFilter;
 // Live control.
-use std::sync::Arc;
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::Layer;
 use crate::logging::live_filter::LiveFilter;
 use crate::logging::rate_limit::{RateLimiter, SummaryFlusher};
 use crate::logging::FlightRecorder;
+use std::sync::Arc;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::Layer;
 
 use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
 use crate::config::{self, LogFormat, LogOutput};
@@ -278,6 +278,8 @@ impl Builder {
     /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
+    /// | `STETHOSCOPE_LOG_RATE_LIMIT` | per-callsite log budget `N/s` or `N/s,burst=M`, or `off` (default) |
+    /// | `STETHOSCOPE_FLIGHT_RECORDER` | most verbose level the flight recorder keeps (default `debug`), or `off` |
     /// | `STETHOSCOPE_SLOW_MS` | log spans slower than this many milliseconds (default 100), or `off` |
     /// | `OTEL_SERVICE_NAME` | the service name (else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) |
     /// | `NO_COLOR` | any value turns colours off in the pretty format |
@@ -568,7 +570,10 @@ impl Builder {
                     JsonLayer::new()
                         .with_fields(fields)
                         .with_otel_ids(otel_ids)
-                        .with_live_control(limiter.clone(), recorder.as_ref().map(FlightRecorder::tap))
+                        .with_live_control(
+                            limiter.clone(),
+                            recorder.as_ref().map(FlightRecorder::tap),
+                        )
                         .with_writer(writer.clone()),
                 ),
                 None,
@@ -592,7 +597,8 @@ impl Builder {
         // filter rejects.
         // (`Layer::and_then` spelled out: `Option::and_then` would be picked otherwise.)
         let output = Layer::and_then(otel_layer, json);
-        let output = Layer::and_then(Layer::and_then(output, pretty), slow).with_filter(live.clone());
+        let output =
+            Layer::and_then(Layer::and_then(output, pretty), slow).with_filter(live.clone());
         let recorder_layer = recorder
             .as_ref()
             .map(|r| r.layer(recorder_fields).with_filter(r.filter(live.clone())));

@@ -55,7 +55,10 @@ fn the_debug_context_of_a_panic_lands_in_the_dump_file() {
         .skip_while(|l| l["message"] != "flight recorder: end")
         .skip(1)
         .collect();
-    assert!(second.iter().all(|l| l["message"] != "parsed block header"), "{second:?}");
+    assert!(
+        second.iter().all(|l| l["message"] != "parsed block header"),
+        "{second:?}"
+    );
     assert!(second.iter().any(|l| l["message"] == "between the panics"));
     let _ = std::fs::remove_file(&path);
 }

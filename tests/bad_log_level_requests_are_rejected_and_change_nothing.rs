@@ -19,7 +19,11 @@ fn bad_directives_ttls_and_parameters_are_400s_and_leave_the_filter_alone() {
     let bad = put("/debug/log-level", "info,app=loud");
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("\"info,app=loud\""), "{}", bad.body);
-    assert!(bad.body.contains("expected comma-separated directives"), "{}", bad.body);
+    assert!(
+        bad.body.contains("expected comma-separated directives"),
+        "{}",
+        bad.body
+    );
 
     for ttl in ["60", "1.5s", "-1s", "0s", "2d", "25h", "5%20m"] {
         let bad = put(&format!("/debug/log-level?ttl={ttl}"), "debug");
@@ -31,11 +35,18 @@ fn bad_directives_ttls_and_parameters_are_400s_and_leave_the_filter_alone() {
     assert_eq!(put("/debug/log-level?level=debug", "debug").status, 400);
     assert_eq!(put("/debug/log-level?ttl=1s&ttl=2s", "debug").status, 400);
     assert_eq!(put("/debug/log-level", "  ").status, 400);
-    assert_eq!(http::request(addr, "POST", "/debug/log-level", &[]).status, 405);
+    assert_eq!(
+        http::request(addr, "POST", "/debug/log-level", &[]).status,
+        405
+    );
 
     let level = guard.log_level().unwrap();
     assert_eq!(level.current(), "info,app=debug");
     assert_eq!(level.reverts_in(), None);
     let get = http::get(addr, "/debug/log-level");
-    assert!(get.body.contains("\"filter\":\"info,app=debug\""), "{}", get.body);
+    assert!(
+        get.body.contains("\"filter\":\"info,app=debug\""),
+        "{}",
+        get.body
+    );
 }

@@ -10,7 +10,9 @@ use stethoscope::{LogOutput, Stethoscope};
 use support::Capture;
 
 fn parse(body: &str) -> Vec<serde_json::Value> {
-    body.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    body.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -44,7 +46,10 @@ fn debug_lines_are_recorded_and_served_newest_last() {
     assert_eq!(lines.len(), 5);
     assert_eq!(lines[2]["message"], "fetched block");
     assert_eq!(lines[2]["step"], 19);
-    assert_eq!(lines[2]["height"], 19, "span fields are on recorded lines too");
+    assert_eq!(
+        lines[2]["height"], 19,
+        "span fields are on recorded lines too"
+    );
     assert_eq!(lines[3]["message"], "all blocks processed");
     assert_eq!(lines[4]["message"], "a debug record of the log crate");
     assert_eq!(lines[4]["target"], "legacy");
@@ -61,7 +66,12 @@ fn debug_lines_are_recorded_and_served_newest_last() {
 
     let all = parse(&http::get(addr, "/debug/logs/recent?n=10000&level=trace").body);
     assert!(all.iter().all(|l| l["level"] != "trace"));
-    assert_eq!(all.iter().filter(|l| l["message"] == "fetched block").count(), 20);
+    assert_eq!(
+        all.iter()
+            .filter(|l| l["message"] == "fetched block")
+            .count(),
+        20
+    );
 
     for bad in [
         "n=0",
@@ -74,7 +84,11 @@ fn debug_lines_are_recorded_and_served_newest_last() {
     ] {
         let response = http::get(addr, &format!("/debug/logs/recent?{bad}"));
         assert_eq!(response.status, 400, "{bad}: {response:?}");
-        assert!(response.body.contains("expected") || response.body.contains("unknown") || response.body.contains("twice"));
+        assert!(
+            response.body.contains("expected")
+                || response.body.contains("unknown")
+                || response.body.contains("twice")
+        );
     }
     let recorder = guard.flight_recorder().unwrap();
     assert!(recorder.recorded() >= 22);

@@ -20,7 +20,9 @@ fn probe(round: &str) {
 fn lines_of(out: &Capture, round: &str) -> Vec<String> {
     out.json_lines()
         .into_iter()
-        .filter(|l| l["round"] == round || l["message"].as_str().is_some_and(|m| m.ends_with(round)))
+        .filter(|l| {
+            l["round"] == round || l["message"].as_str().is_some_and(|m| m.ends_with(round))
+        })
         .map(|l| l["message"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -61,10 +63,17 @@ fn raising_lowering_and_reverting_the_filter_show_in_the_output() {
         "info,app::db=debug"
     );
 
-    assert_eq!(http::request_with_body(addr, "PUT", "/debug/log-level", &[], "warn").status, 200);
+    assert_eq!(
+        http::request_with_body(addr, "PUT", "/debug/log-level", &[], "warn").status,
+        200
+    );
     probe("r3");
     flush();
-    assert!(lines_of(&out, "r3").is_empty(), "{:?}", lines_of(&out, "r3"));
+    assert!(
+        lines_of(&out, "r3").is_empty(),
+        "{:?}",
+        lines_of(&out, "r3")
+    );
 
     // A temporary change reverts to the last permanent filter (`warn`).
     let put = http::request_with_body(addr, "PUT", "/debug/log-level?ttl=300ms", &[], "debug");
@@ -87,7 +96,11 @@ fn raising_lowering_and_reverting_the_filter_show_in_the_output() {
     }
     probe("r5");
     flush();
-    assert!(lines_of(&out, "r5").is_empty(), "{:?}", lines_of(&out, "r5"));
+    assert!(
+        lines_of(&out, "r5").is_empty(),
+        "{:?}",
+        lines_of(&out, "r5")
+    );
     let reverted = out
         .json_lines()
         .into_iter()

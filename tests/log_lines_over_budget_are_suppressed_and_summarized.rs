@@ -22,7 +22,9 @@ fn a_flooding_callsite_is_cut_to_its_budget_and_every_line_is_accounted_for() {
     let out = Capture::default();
     let guard = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(out.clone())))
-        .with_log_rate_limit(Some(RateLimit::per_second(10).unwrap().with_burst(20).unwrap()))
+        .with_log_rate_limit(Some(
+            RateLimit::per_second(10).unwrap().with_burst(20).unwrap(),
+        ))
         .with_admin_addr(http::any_port())
         .install()
         .unwrap();
@@ -60,18 +62,43 @@ fn a_flooding_callsite_is_cut_to_its_budget_and_every_line_is_accounted_for() {
     guard.shutdown(Duration::from_secs(10)).unwrap();
 
     let lines = out.json_lines();
-    let written = lines.iter().filter(|l| l["message"] == "cache miss").count() as u64;
-    assert!((20..100).contains(&written), "{written} lines got through a 10/s, burst 20 budget");
-    assert_eq!(lines.iter().filter(|l| l["message"] == "write failed").count(), 50);
-    assert_eq!(lines.iter().filter(|l| l["message"] == "a quiet callsite").count(), 1);
+    let written = lines
+        .iter()
+        .filter(|l| l["message"] == "cache miss")
+        .count() as u64;
+    assert!(
+        (20..100).contains(&written),
+        "{written} lines got through a 10/s, burst 20 budget"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["message"] == "write failed")
+            .count(),
+        50
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["message"] == "a quiet callsite")
+            .count(),
+        1
+    );
 
     let summaries: Vec<_> = lines
         .iter()
         .filter(|l| l["target"] == "stethoscope::rate_limit")
         .collect();
     assert!(summaries.len() >= 2, "{summaries:?}");
-    let summarized: u64 = summaries.iter().map(|l| l["suppressed"].as_u64().unwrap()).sum();
-    assert_eq!(written + summarized, 2_500, "every line is written or summarized");
+    let summarized: u64 = summaries
+        .iter()
+        .map(|l| l["suppressed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        written + summarized,
+        2_500,
+        "every line is written or summarized"
+    );
     assert_eq!(summarized, total_suppressed);
     assert!(suppressed <= total_suppressed);
     let first = summaries[0];
@@ -79,7 +106,10 @@ fn a_flooding_callsite_is_cut_to_its_budget_and_every_line_is_accounted_for() {
     assert_eq!(first["callsite_target"], "app::hot");
     let message = first["message"].as_str().unwrap();
     assert!(
-        message.starts_with(&format!("suppressed {} events from app::hot (tests/", first["suppressed"])),
+        message.starts_with(&format!(
+            "suppressed {} events from app::hot (tests/",
+            first["suppressed"]
+        )),
         "{message}"
     );
     assert!(message.contains(" in the last "), "{message}");

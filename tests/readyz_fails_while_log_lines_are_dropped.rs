@@ -61,7 +61,11 @@ fn readiness_follows_log_drops() {
         .install()
         .unwrap();
     let addr = guard.admin_addr().unwrap();
-    assert_eq!(http::get(addr, "/readyz").status, 503, "not ready until set_ready");
+    assert_eq!(
+        http::get(addr, "/readyz").status,
+        503,
+        "not ready until set_ready"
+    );
     guard.readiness().set_ready(true);
     wait_for(addr, 200);
 

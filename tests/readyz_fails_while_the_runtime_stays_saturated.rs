@@ -58,7 +58,11 @@ fn readiness_follows_runtime_saturation() {
         });
     }
     let r = wait_for(addr, 503);
-    assert!(r.body.starts_with("not ready: the runtime has been busier than 0.3 for 0.5s"), "{r:?}");
+    assert!(
+        r.body
+            .starts_with("not ready: the runtime has been busier than 0.3 for 0.5s"),
+        "{r:?}"
+    );
 
     stop.store(true, Ordering::Relaxed);
     wait_for(addr, 200);

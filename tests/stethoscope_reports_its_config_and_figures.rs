@@ -12,7 +12,9 @@ fn the_report_masks_secrets_and_counts_lines() {
     let guard = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
         .from_env_with(|var| match var {
-            "OTEL_EXPORTER_OTLP_HEADERS" => Some("authorization=Bearer sekrit,x-tenant=acme".into()),
+            "OTEL_EXPORTER_OTLP_HEADERS" => {
+                Some("authorization=Bearer sekrit,x-tenant=acme".into())
+            }
             "STETHOSCOPE_LOG_RATE_LIMIT" => Some("1000/s,burst=5000".into()),
             _ => None,
         })
@@ -35,7 +37,11 @@ fn the_report_masks_secrets_and_counts_lines() {
     let r = http::request(addr, "GET", "/debug/stethoscope", &auth);
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert!(!r.body.contains("s3cret") && !r.body.contains("sekrit"), "{}", r.body);
+    assert!(
+        !r.body.contains("s3cret") && !r.body.contains("sekrit"),
+        "{}",
+        r.body
+    );
     let report: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     let config = &report["config"];
     assert_eq!(config["admin"]["token"], "[REDACTED]");
@@ -45,7 +51,10 @@ fn the_report_masks_secrets_and_counts_lines() {
     assert_eq!(config["log"]["rate_limit"]["per_second"], 1000);
     assert_eq!(config["log"]["flight_recorder"]["level"], "debug");
     let figures = &report["figures"];
-    assert!(figures["log"]["lines_queued"].as_u64().unwrap() >= 25, "{figures}");
+    assert!(
+        figures["log"]["lines_queued"].as_u64().unwrap() >= 25,
+        "{figures}"
+    );
     assert_eq!(figures["log"]["lines_dropped"], 0);
     assert_eq!(figures["log"]["lines_suppressed"], 0);
     assert_eq!(figures["log"]["filter"], "info");

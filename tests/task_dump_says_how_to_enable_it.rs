@@ -14,6 +14,10 @@ fn without_tokio_unstable_the_task_dump_is_a_501_with_instructions() {
         .unwrap();
     let r = http::get(guard.admin_addr().unwrap(), "/debug/tasks");
     assert_eq!(r.status, 501, "{r:?}");
-    assert!(r.body.contains("RUSTFLAGS=\"--cfg tokio_unstable\""), "{}", r.body);
+    assert!(
+        r.body.contains("RUSTFLAGS=\"--cfg tokio_unstable\""),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("Linux"), "{}", r.body);
 }

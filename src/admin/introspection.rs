@@ -138,7 +138,10 @@ pub(crate) fn config_json(
         .finish();
     let metrics = Obj::new()
         .num("enabled", metric.enabled)
-        .num("sample_interval_seconds", metric.sample_interval.as_secs_f64())
+        .num(
+            "sample_interval_seconds",
+            metric.sample_interval.as_secs_f64(),
+        )
         .num("max_label_sets", metric.max_label_sets)
         .finish();
     let runtime = Obj::new()
@@ -272,7 +275,10 @@ pub(crate) fn figures_json(live: &LiveControl) -> String {
         Some(stats) => Obj::new()
             .num("exported", stats.exported.load(Ordering::Relaxed))
             .num("dropped", stats.dropped.load(Ordering::Relaxed))
-            .num("failed_exports", stats.failed_exports.load(Ordering::Relaxed))
+            .num(
+                "failed_exports",
+                stats.failed_exports.load(Ordering::Relaxed),
+            )
             .finish(),
         None => "null".to_owned(),
     };

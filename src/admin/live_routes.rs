@@ -146,7 +146,11 @@ fn parse_level(value: &str) -> Option<Level> {
 /// Splits a query into pairs, accepting only `accepted` keys, each at most once.
 fn pairs<'q>(query: Option<&'q str>, accepted: &[&str]) -> Result<Vec<(&'q str, &'q str)>, String> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         if !accepted.contains(&key) {
             return Err(format!(
@@ -184,8 +188,15 @@ mod tests {
 
     #[test]
     fn queries_accept_only_known_keys_once() {
-        assert_eq!(pairs(Some("n=5&level=warn"), &["n", "level"]).unwrap().len(), 2);
-        assert!(pairs(Some("n=5&n=6"), &["n"]).unwrap_err().contains("twice"));
+        assert_eq!(
+            pairs(Some("n=5&level=warn"), &["n", "level"])
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(pairs(Some("n=5&n=6"), &["n"])
+            .unwrap_err()
+            .contains("twice"));
         assert!(pairs(Some("x=1"), &["n"]).unwrap_err().contains("unknown"));
         assert!(pairs(None, &["n"]).unwrap().is_empty());
     }

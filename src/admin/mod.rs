@@ -36,10 +36,10 @@ use std::sync::Arc;
 
 pub(crate) use config::AdminSettings;
 pub use config::DEFAULT_ADMIN_ADDR;
-pub(crate) use routes::AdminState;
-pub(crate) use server::{AdminServer, Bound};
 pub(crate) use readiness_rule::ReadinessCheck;
 pub use readiness_rule::ReadinessRule;
+pub(crate) use routes::AdminState;
+pub(crate) use server::{AdminServer, Bound};
 
 /// The live-control handles the admin server and the [`Guard`](crate::Guard) share.
 #[derive(Clone, Debug, Default)]

@@ -96,7 +96,11 @@ async fn readyz(State(state): State<AdminState>) -> Response {
         .filter(|_| state.readiness.is_ready())
         .and_then(|check| check.why_not_ready())
     {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response()
     } else if state.readiness.is_ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {

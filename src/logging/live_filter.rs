@@ -293,7 +293,9 @@ impl LogLevel {
 
     /// Called once stethoscope owns the `log` crate's logger.
     pub(crate) fn own_log_max_level(&self) {
-        self.shared.owns_log_max_level.store(true, Ordering::Relaxed);
+        self.shared
+            .owns_log_max_level
+            .store(true, Ordering::Relaxed);
     }
 }
 
@@ -402,7 +404,17 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         for bad in [
-            "", "60", "s", "1.5s", "60 s", " 60s", "-1s", "60sec", "1d", "1m30s", "9999999999s",
+            "",
+            "60",
+            "s",
+            "1.5s",
+            "60 s",
+            " 60s",
+            "-1s",
+            "60sec",
+            "1d",
+            "1m30s",
+            "9999999999s",
         ] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("such as 500ms, 60s or 5m"), "{bad}: {err}");

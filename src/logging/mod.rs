@@ -44,12 +44,12 @@ mod ring;
 pub(crate) mod settings;
 
 pub use json::JsonLayer;
-pub use pretty::PrettyLayer;
-pub use redact::{DEFAULT_REDACTED_FIELDS, REDACTED};
 pub use live_filter::{LogLevel, MAX_LOG_LEVEL_TTL};
+pub use pretty::PrettyLayer;
 pub use rate_limit::{RateLimit, RATE_LIMIT_SUMMARY_INTERVAL};
 pub use recorder::{
     FlightRecorder, RecorderDump, RecorderSettings, DEFAULT_RECORDER_BYTES,
     DEFAULT_RECORDER_EVENTS, DEFAULT_RECORDER_LEVEL,
 };
+pub use redact::{DEFAULT_REDACTED_FIELDS, REDACTED};
 pub use writer::{LineWriter, NonBlocking, NonBlockingBuilder, WriterGuard, DEFAULT_BUFFER_BYTES};

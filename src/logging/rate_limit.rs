@@ -1,6 +1,6 @@
 //! Per-callsite log rate limiting: a budget of lines per second and a burst for every place in
 //! the code that logs; lines over budget are suppressed and counted, and a summary line
-//! "suppressed N events from <callsite> in the last Xs" replaces them.
+//! "suppressed N events from `<callsite>` in the last Xs" replaces them.
 //!
 //! The budget is the generic cell rate algorithm (a token bucket kept as one "theoretical
 //! arrival time" per callsite), so deciding is one atomic compare-and-swap on the callsite's own
@@ -178,8 +178,7 @@ impl RateLimiter {
     /// at `now` (µs since the epoch). Counts it when so.
     #[inline]
     pub(crate) fn suppress(&self, meta: &Metadata<'_>, is_log: bool, now: u64) -> bool {
-        if *meta.level() == Level::ERROR && (!self.limit.limit_errors || meta.target() == "panic")
-        {
+        if *meta.level() == Level::ERROR && (!self.limit.limit_errors || meta.target() == "panic") {
             return false;
         }
         let key = if is_log {
@@ -387,9 +386,20 @@ mod tests {
         assert_eq!((limit.per_second, limit.burst), (100, 1000));
         let limit = RateLimit::parse_env(" 5/s ").unwrap().unwrap();
         assert_eq!((limit.per_second, limit.burst), (5, 5));
-        for bad in ["100", "100/m", "0/s", "x/s", "100/s,burst=0", "100/s,1000", "100/s,burst=-1"] {
+        for bad in [
+            "100",
+            "100/m",
+            "0/s",
+            "x/s",
+            "100/s,burst=0",
+            "100/s,1000",
+            "100/s,burst=-1",
+        ] {
             let err = RateLimit::parse_env(bad).unwrap_err();
-            assert!(err.contains("expected") || err.contains("invalid"), "{bad}: {err}");
+            assert!(
+                err.contains("expected") || err.contains("invalid"),
+                "{bad}: {err}"
+            );
         }
     }
 }

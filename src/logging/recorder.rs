@@ -132,7 +132,9 @@ impl FlightRecorder {
 
     /// Lines recorded since start, including those evicted since.
     pub fn recorded(&self) -> u64 {
-        self.ring.recorded.load(std::sync::atomic::Ordering::Relaxed)
+        self.ring
+            .recorded
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Lines and bytes held now.
@@ -160,7 +162,9 @@ impl FlightRecorder {
         frame.extend_from_slice(b"}\n");
         out.write_all(&frame)?;
         out.write_all(&lines)?;
-        out.write_all(b"{\"target\":\"stethoscope::flight_recorder\",\"message\":\"flight recorder: end\"}\n")?;
+        out.write_all(
+            b"{\"target\":\"stethoscope::flight_recorder\",\"message\":\"flight recorder: end\"}\n",
+        )?;
         out.flush()?;
         Ok(count)
     }
@@ -175,9 +179,11 @@ impl FlightRecorder {
     /// The layer that records what the output layers did not, behind its filter.
     pub(crate) fn layer(&self, fields: Fields) -> RecorderLayer {
         RecorderLayer {
-            json: JsonLayer::new().with_fields(fields).with_writer(RingWriter {
-                ring: Arc::clone(&self.ring),
-            }),
+            json: JsonLayer::new()
+                .with_fields(fields)
+                .with_writer(RingWriter {
+                    ring: Arc::clone(&self.ring),
+                }),
         }
     }
 
@@ -260,7 +266,11 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(self.output.level_hint().map_or(self.level, |h| h.max(self.level)))
+        Some(
+            self.output
+                .level_hint()
+                .map_or(self.level, |h| h.max(self.level)),
+        )
     }
 }
 

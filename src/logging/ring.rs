@@ -182,10 +182,7 @@ mod tests {
         for i in 0..5 {
             ring.push(Level::INFO, format!("line {i}\n").as_bytes());
         }
-        assert_eq!(
-            lines(&ring.recent(10, 5)),
-            ["line 2", "line 3", "line 4"]
-        );
+        assert_eq!(lines(&ring.recent(10, 5)), ["line 2", "line 3", "line 4"]);
         assert_eq!(lines(&ring.recent(2, 5)), ["line 3", "line 4"]);
         assert_eq!(ring.recorded.load(Ordering::Relaxed), 5);
     }

@@ -46,7 +46,9 @@ impl LiveSettings {
                         "expected the most verbose level to record (\"trace\", \"debug\", \"info\", \"warn\", \"error\") or \"off\"",
                     )
                 })?;
-                self.recorder.get_or_insert_with(RecorderSettings::default).level = level;
+                self.recorder
+                    .get_or_insert_with(RecorderSettings::default)
+                    .level = level;
             }
         }
         Ok(())
@@ -73,8 +75,8 @@ impl Builder {
     ///
     /// Lines over budget are dropped before they are formatted, counted in
     /// `stethoscope_log_lines_suppressed_total{target}`, and summarized once per second per
-    /// callsite as a `warn` line "suppressed N events from <target> (<file:line>) in the last
-    /// Xs" (the last summaries are written when the [`Guard`](crate::Guard) shuts down).
+    /// callsite as a `warn` line `suppressed N events from <target> (<file:line>) in the last
+    /// Xs` (the last summaries are written when the [`Guard`](crate::Guard) shuts down).
     /// `error` lines are never suppressed unless [`RateLimit::with_errors_limited`] says so,
     /// and panic lines never are.
     ///
@@ -99,7 +101,10 @@ impl Builder {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero events or fewer than 1,024 bytes.
-    pub fn with_flight_recorder(mut self, settings: Option<RecorderSettings>) -> Result<Self, Error> {
+    pub fn with_flight_recorder(
+        mut self,
+        settings: Option<RecorderSettings>,
+    ) -> Result<Self, Error> {
         if let Some(s) = &settings {
             if s.events == 0 || s.bytes < 1024 {
                 return Err(Error::invalid_config(

@@ -64,11 +64,7 @@ pub(crate) fn describe_all() {
         Unit::Count,
         "Spans accepted by the trace collector."
     );
-    describe_counter!(
-        LOG_LINES_TOTAL,
-        Unit::Count,
-        "Log lines queued for output."
-    );
+    describe_counter!(LOG_LINES_TOTAL, Unit::Count, "Log lines queued for output.");
     describe_counter!(
         LOG_LINES_SUPPRESSED_TOTAL,
         Unit::Count,

@@ -13,7 +13,11 @@ pub(crate) static RUNTIME_SAMPLER_NANOS: AtomicU64 = AtomicU64::new(0);
 
 /// Adds one sampler run of `took` to `total` and to the
 /// `stethoscope_sampler_duration_seconds{sampler}` histogram.
-pub(crate) fn record_sampler_run(total: &AtomicU64, histogram: &metrics::Histogram, took: Duration) {
+pub(crate) fn record_sampler_run(
+    total: &AtomicU64,
+    histogram: &metrics::Histogram,
+    took: Duration,
+) {
     total.fetch_add(
         u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
         Ordering::Relaxed,

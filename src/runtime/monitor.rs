@@ -220,7 +220,8 @@ impl Sampler {
             .collect();
         #[cfg(tokio_unstable)]
         let unstable = super::unstable::Unstable::register();
-        let took = histogram!(crate::metric::names::SAMPLER_DURATION_SECONDS, "sampler" => "runtime");
+        let took =
+            histogram!(crate::metric::names::SAMPLER_DURATION_SECONDS, "sampler" => "runtime");
 
         let start = Instant::now();
         let mut next_sample = start + self.options.interval;

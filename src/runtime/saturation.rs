@@ -59,10 +59,7 @@ impl SaturationWatch {
             return None;
         }
         let total: f64 = samples.iter().map(|(_, _, d)| d.as_secs_f64()).sum();
-        let busy: f64 = samples
-            .iter()
-            .map(|(_, r, d)| r * d.as_secs_f64())
-            .sum();
+        let busy: f64 = samples.iter().map(|(_, r, d)| r * d.as_secs_f64()).sum();
         (total > 0.0).then(|| busy / total)
     }
 }
@@ -75,11 +72,19 @@ mod tests {
     fn alternating_samples_average_out_once_the_window_is_covered() {
         let watch = SaturationWatch::new(Duration::from_millis(400));
         watch.observe(1.0, Duration::from_millis(100));
-        assert_eq!(watch.average(), None, "one sample does not cover the window");
+        assert_eq!(
+            watch.average(),
+            None,
+            "one sample does not cover the window"
+        );
         let watch = SaturationWatch::new(Duration::from_millis(100));
         let start = Instant::now();
         watch.observe_at(start, 1.0, Duration::from_millis(50));
-        watch.observe_at(start + Duration::from_millis(50), 0.0, Duration::from_millis(50));
+        watch.observe_at(
+            start + Duration::from_millis(50),
+            0.0,
+            Duration::from_millis(50),
+        );
         let avg = watch.average().unwrap();
         assert!((avg - 0.5).abs() < 1e-9, "{avg}");
     }

@@ -70,7 +70,8 @@ impl RuntimeSettings {
     pub(crate) fn start(&self) -> Result<Option<RuntimeMonitor>, Error> {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if self.monitor => {
-                monitor::monitor_watched(&handle, self.options.clone(), self.watch.clone()).map(Some)
+                monitor::monitor_watched(&handle, self.options.clone(), self.watch.clone())
+                    .map(Some)
             }
             _ => Ok(None),
         }
