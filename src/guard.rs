@@ -29,6 +29,11 @@ pub struct Guard {
     writer: NonBlocking,
     writer_guard: Option<WriterGuard>,
     exporter: Option<Exporter>,
+    // Live control: runtime log level, flight recorder, rate limit, `/debug/stethoscope`.
+    live: crate::admin::LiveControl,
+    flusher: Option<crate::logging::rate_limit::SummaryFlusher>,
+    pub(crate) live_config_json: Option<String>,
+    pub(crate) live_runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Guard {
@@ -46,6 +51,10 @@ impl Guard {
             writer,
             writer_guard: Some(writer_guard),
             exporter,
+            live: crate::admin::LiveControl::default(),
+            flusher: None,
+            live_config_json: None,
+            live_runtime: None,
         }
     }
 
@@ -98,6 +107,8 @@ impl Guard {
     }
 
     fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
+        // The rate limiter's last summaries go out while the writer still runs.
+        drop(self.flusher.take());
         // Admin server and samplers first, so their shutdown warnings still reach the log.
         drop(self.admin.take());
         drop(self.runtime.take());
@@ -194,5 +205,57 @@ impl Guard {
         self.runtime
             .as_ref()
             .map(crate::runtime::RuntimeMonitor::latest)
+    }
+}
+
+// -- live control --
+impl Guard {
+    pub(crate) fn attach_live_control(
+        &mut self,
+        log_level: crate::logging::LogLevel,
+        recorder: Option<crate::logging::FlightRecorder>,
+        limiter: Option<std::sync::Arc<crate::logging::rate_limit::RateLimiter>>,
+        flusher: Option<crate::logging::rate_limit::SummaryFlusher>,
+    ) {
+        self.live = crate::admin::LiveControl {
+            log_level: Some(log_level),
+            recorder,
+            limiter,
+            writer: Some(self.writer.clone()),
+            export: self.export_stats(),
+        };
+        self.flusher = flusher;
+    }
+
+    pub(crate) fn live_control(&self) -> crate::admin::LiveControl {
+        self.live.clone()
+    }
+
+    /// Changes the log filter while the process runs (what `PUT /debug/log-level` does), or
+    /// `None` for a guard from [`Builder::into_dispatch`](crate::Builder::into_dispatch)
+    /// wrapped in a way that lost it.
+    ///
+    /// ```no_run
+    /// let telemetry = stethoscope::init()?;
+    /// if let Some(level) = telemetry.log_level() {
+    ///     level.set("info,indexer::db=debug")?;
+    /// }
+    /// # Ok::<(), stethoscope::Error>(())
+    /// ```
+    pub fn log_level(&self) -> Option<crate::logging::LogLevel> {
+        self.live.log_level.clone()
+    }
+
+    /// The flight recorder (what `GET /debug/logs/recent` reads), or `None` when it is off.
+    pub fn flight_recorder(&self) -> Option<crate::logging::FlightRecorder> {
+        self.live.recorder.clone()
+    }
+
+    /// Log lines suppressed so far by the per-callsite rate limit (0 when it is off).
+    pub fn suppressed_log_lines(&self) -> u64 {
+        self.live
+            .limiter
+            .as_ref()
+            .map_or(0, |l| l.suppressed_total.load(Ordering::Relaxed))
     }
 }

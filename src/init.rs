@@ -6,6 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::EnvFilter;
+// Live control.
+use crate::logging::live_filter::LiveFilter;
+use crate::logging::rate_limit::{RateLimiter, SummaryFlusher};
+use crate::logging::FlightRecorder;
+use std::sync::Arc;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::Layer;
 
 use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
 use crate::config::{self, LogFormat, LogOutput};
@@ -97,6 +104,8 @@ pub struct Builder {
     panic_hook: bool,
     ansi: Option<bool>,
     export: ExportSettings,
+    // Live control: rate limit and flight recorder; setters in `logging/settings.rs`.
+    pub(crate) live: crate::logging::settings::LiveSettings,
 }
 
 impl Default for Builder {
@@ -117,6 +126,7 @@ impl Default for Builder {
                 queue: DEFAULT_SPAN_QUEUE,
                 ..ExportSettings::default()
             },
+            live: Default::default(),
         }
     }
 }
@@ -268,6 +278,8 @@ impl Builder {
     /// | `STETHOSCOPE_ADMIN_ADDR` | admin server address `host:port` (default `127.0.0.1:9464`), or `off` |
     /// | `STETHOSCOPE_ADMIN_TOKEN` | bearer token required by every admin path but `/healthz` |
     /// | `STETHOSCOPE_REDACT` | comma-separated extra field patterns to redact |
+    /// | `STETHOSCOPE_LOG_RATE_LIMIT` | per-callsite log budget `N/s` or `N/s,burst=M`, or `off` (default) |
+    /// | `STETHOSCOPE_FLIGHT_RECORDER` | most verbose level the flight recorder keeps (default `debug`), or `off` |
     /// | `STETHOSCOPE_SLOW_MS` | log spans slower than this many milliseconds (default 100), or `off`; span-name overrides after commas: `100,db_*=500` |
     /// | `STETHOSCOPE_BLOCKED_MS` | report a runtime worker stuck in one poll this long, with its stack (default 100), or `off` |
     /// | `STETHOSCOPE_SLOW_POLL_MS` | log polls (a span entered without a break in a tokio task) longer than this (default 10), or `off` |
@@ -334,6 +346,7 @@ impl Builder {
         }
         self.admin.apply_env(&get)?;
         self.runtime.apply_env(&get)?;
+        self.live.apply_env(&get)?;
         if lookup("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             self.ansi = Some(false);
         }
@@ -447,6 +460,8 @@ impl Builder {
         let admin = std::mem::take(&mut self.admin);
         let runtime = self.runtime.clone();
         let admin_listener = admin.addr.map(AdminServer::bind).transpose()?;
+        // What `/debug/stethoscope` reports, rendered before the settings are consumed.
+        let config_json = crate::admin::introspection::config_json(&self.view(), &metric, &admin);
         let parts = self.assemble()?;
         tracing::dispatcher::set_global_default(parts.dispatch)
             .map_err(|_| Error::SubscriberAlreadySet)?;
@@ -458,15 +473,22 @@ impl Builder {
         }
         if let Err(e) = bridge.init() {
             tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
+        } else if let Some(level) = parts.guard.log_level() {
+            // Ours now: runtime log-level changes may move the `log` crate's max level.
+            level.own_log_max_level();
         }
 
         opentelemetry::global::set_text_map_propagator(propagation::global_propagator());
 
         if panic_hook_enabled {
             panic_hook::install(parts.writer.clone());
+            // Live control: the panic hook also writes out the flight recorder.
+            panic_hook::attach_recorder(parts.guard.flight_recorder());
         }
-        let guard =
-            install_metrics_and_admin(parts.guard, metric, admin, admin_listener, parts.writer)?;
+        let mut guard = parts.guard;
+        guard.live_config_json = Some(config_json);
+        guard.live_runtime = tokio::runtime::Handle::try_current().ok();
+        let guard = install_metrics_and_admin(guard, metric, admin, admin_listener, parts.writer)?;
         start_runtime_monitor(guard, &runtime)
     }
 
@@ -496,7 +518,15 @@ impl Builder {
         let filter_text = self.filter.as_deref().unwrap_or(DEFAULT_LOG_FILTER);
         let filter: EnvFilter = config::parse_filter(filter_text)
             .map_err(|why| Error::invalid_config("with_log_filter", filter_text, why))?;
-        let log_max_level = filter.max_level_hint();
+        // Live control: the flight recorder records below the output filter, so the `log`
+        // crate must pass its level through too.
+        let recorder = self.live.recorder.as_ref().map(FlightRecorder::new);
+        let floor = recorder
+            .as_ref()
+            .map_or(LevelFilter::OFF, |r| LevelFilter::from_level(r.level()));
+        let log_max_level = filter.max_level_hint().map(|hint| hint.max(floor));
+        let live = LiveFilter::new(filter, filter_text, floor);
+        let limiter = self.live.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         let destination: Box<dyn io::Write + Send> = match self.output {
             LogOutput::Stdout => Box::new(io::stdout()),
             LogOutput::Stderr => Box::new(io::stderr()),
@@ -535,12 +565,17 @@ impl Builder {
         if let Some(service) = &service {
             fields.add_constant("service", service);
         }
+        let recorder_fields = fields.clone();
         let (json, pretty) = match self.format {
             LogFormat::Json => (
                 Some(
                     JsonLayer::new()
                         .with_fields(fields)
                         .with_otel_ids(otel_ids)
+                        .with_live_control(
+                            limiter.clone(),
+                            recorder.as_ref().map(FlightRecorder::tap),
+                        )
                         .with_writer(writer.clone()),
                 ),
                 None,
@@ -548,7 +583,8 @@ impl Builder {
             LogFormat::Pretty => {
                 let mut layer = PrettyLayer::new()
                     .with_fields(fields)
-                    .with_otel_ids(otel_ids);
+                    .with_otel_ids(otel_ids)
+                    .with_rate_limiter(limiter.clone());
                 if let Some(ansi) = self.ansi {
                     layer = layer.with_ansi(ansi);
                 }
@@ -558,16 +594,29 @@ impl Builder {
         // The OpenTelemetry layer sits inside the output layers: it enters a span first, so
         // they can adopt the exported span's ids on first enter.
         let slow = self.runtime.slow_layer();
+        // Every output layer sits behind the live (runtime-changeable) filter as one per-layer
+        // filter; the flight recorder behind its own, so it still receives what the output
+        // filter rejects.
+        // (`Layer::and_then` spelled out: `Option::and_then` would be picked otherwise.)
+        let output = Layer::and_then(otel_layer, json);
+        let output =
+            Layer::and_then(Layer::and_then(output, pretty), slow).with_filter(live.clone());
+        let recorder_layer = recorder
+            .as_ref()
+            .map(|r| r.layer(recorder_fields).with_filter(r.filter(live.clone())));
         let subscriber = tracing_subscriber::registry()
-            .with(filter)
-            .with(otel_layer)
-            .with(json)
-            .with(pretty)
-            .with(slow);
+            .with(output)
+            .with(recorder_layer);
+        let dispatch = tracing::Dispatch::new(subscriber);
         let mut guard = Guard::new(writer.clone(), writer_guard, exporter);
         guard.attach_operation_stats(self.runtime.stats.clone());
+        let flusher = limiter
+            .as_ref()
+            .map(|l| SummaryFlusher::start(Arc::clone(l), dispatch.clone()))
+            .transpose()?;
+        guard.attach_live_control(live.handle(), recorder, limiter, flusher);
         Ok(Parts {
-            dispatch: tracing::Dispatch::new(subscriber),
+            dispatch,
             guard,
             writer,
             log_max_level,
@@ -591,6 +640,10 @@ fn install_metrics_and_admin(
     admin_listener: Option<crate::admin::Bound>,
     writer: NonBlocking,
 ) -> Result<Guard, Error> {
+    let readiness_check = admin
+        .readiness_rule
+        .clone()
+        .map(|rule| Arc::new(crate::admin::ReadinessCheck::new(rule, writer.clone())));
     let metrics = if metric.enabled {
         Some(MetricsRuntime::install(
             &metric,
@@ -608,6 +661,10 @@ fn install_metrics_and_admin(
                 readiness: readiness.clone(),
                 token: admin.token.as_deref().map(Into::into),
                 operations: guard.operation_stats().cloned(),
+                live: guard.live_control(),
+                config_json: guard.live_config_json.take().map(Into::into),
+                readiness_check,
+                tasks: guard.live_runtime.clone(),
             };
             let server = AdminServer::start(bound, state)?;
             if admin.token.is_none() && !server.addr().ip().is_loopback() {
@@ -648,4 +705,21 @@ fn level_filter_to_log(level: tracing_subscriber::filter::LevelFilter) -> log::L
 fn start_runtime_monitor(mut guard: Guard, runtime: &RuntimeSettings) -> Result<Guard, Error> {
     guard.attach_runtime_monitor(runtime.start()?);
     Ok(guard)
+}
+
+// -- live control: the configuration `/debug/stethoscope` shows --
+impl Builder {
+    pub(crate) fn view(&self) -> crate::admin::introspection::ConfigView<'_> {
+        crate::admin::introspection::ConfigView {
+            service_name: self.service_name.as_deref(),
+            filter: self.filter.as_deref().unwrap_or(DEFAULT_LOG_FILTER),
+            format: self.format,
+            output: &self.output,
+            buffer_bytes: self.buffer_bytes,
+            panic_hook: self.panic_hook,
+            export: &self.export,
+            runtime: &self.runtime,
+            live: &self.live,
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub(crate) fn install(writer: NonBlocking) {
         log_panic(info);
         // Best effort: a stalled destination must not keep a crashing process alive.
         let _ = writer.flush_within(PANIC_FLUSH_DEADLINE);
+        dump_recorder();
         previous(info);
     }));
 }
@@ -40,5 +41,39 @@ fn log_panic(info: &PanicHookInfo<'_>) {
         tracing::error!(target: "panic", location, thread, backtrace = %backtrace, "{message}");
     } else {
         tracing::error!(target: "panic", location, thread, "{message}");
+    }
+}
+
+// -- live control: the flight recorder's lines, written out on a panic --
+
+/// The recorder and where its lines go; set once at install.
+static RECORDER: std::sync::OnceLock<crate::logging::FlightRecorder> = std::sync::OnceLock::new();
+
+/// Makes the hook write out `recorder` (if any) after the panic's own line.
+pub(crate) fn attach_recorder(recorder: Option<crate::logging::FlightRecorder>) {
+    if let Some(recorder) = recorder {
+        let _ = RECORDER.set(recorder);
+    }
+}
+
+/// Writes every line recorded since the previous panic, so that repeated panics (e.g. of
+/// tokio tasks, which survive them) do not repeat the same context.
+fn dump_recorder() {
+    use crate::logging::RecorderDump;
+    let Some(recorder) = RECORDER.get() else {
+        return;
+    };
+    let why = "this panic";
+    let result = match recorder.dump() {
+        RecorderDump::Stderr => recorder.dump_new(&mut std::io::stderr().lock(), why),
+        RecorderDump::File(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| recorder.dump_new(&mut file, why)),
+        _ => return,
+    };
+    if let Err(e) = result {
+        eprintln!("stethoscope: writing out the flight recorder failed: {e}");
     }
 }

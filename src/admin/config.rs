@@ -14,6 +14,8 @@ pub(crate) struct AdminSettings {
     /// `None` when switched off.
     pub(crate) addr: Option<SocketAddr>,
     pub(crate) token: Option<String>,
+    // Live control: the `/readyz` rule.
+    pub(crate) readiness_rule: Option<super::ReadinessRule>,
 }
 
 impl Default for AdminSettings {
@@ -21,6 +23,7 @@ impl Default for AdminSettings {
         AdminSettings {
             addr: DEFAULT_ADMIN_ADDR.parse().ok(),
             token: None,
+            readiness_rule: None,
         }
     }
 }

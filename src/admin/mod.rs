@@ -9,6 +9,10 @@
 //! | `GET /debug/pprof/flamegraph?seconds=N` | the same as a flame graph SVG; `&format=folded` for folded stacks, `&icicle=true` upside down, `&threads=true` with thread names as roots |
 //! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
 //! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
+//! | `GET`/`PUT /debug/log-level[?ttl=60s]` | the log filter in force; `PUT` replaces it with the directives in the body, for `ttl` or for good |
+//! | `GET /debug/logs/recent?n=100&level=debug` | the flight recorder's last lines (JSON lines, oldest first) |
+//! | `GET /debug/stethoscope` | stethoscope's configuration (secrets masked) and its own figures, as JSON |
+//! | `GET /debug/tasks` | tokio's task dump (builds with `--cfg tokio_unstable` on Linux; else `501`) |
 //! | `GET /debug/operations` | busy vs idle time per operation (tab-separated), when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is on; else `404` |
 //!
 //! The address comes from [`Builder::with_admin_addr`](crate::Builder::with_admin_addr) or
@@ -21,14 +25,31 @@ mod config;
 mod profile_routes;
 mod routes;
 mod server;
+// Live control: log level, flight recorder, readiness rule, self-report, task dump.
+pub(crate) mod introspection;
+mod live_routes;
+mod readiness_rule;
+mod task_dump;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub(crate) use config::AdminSettings;
 pub use config::DEFAULT_ADMIN_ADDR;
+pub(crate) use readiness_rule::ReadinessCheck;
+pub use readiness_rule::ReadinessRule;
 pub(crate) use routes::AdminState;
 pub(crate) use server::{AdminServer, Bound};
+
+/// The live-control handles the admin server and the [`Guard`](crate::Guard) share.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LiveControl {
+    pub(crate) log_level: Option<crate::logging::LogLevel>,
+    pub(crate) recorder: Option<crate::logging::FlightRecorder>,
+    pub(crate) limiter: Option<Arc<crate::logging::rate_limit::RateLimiter>>,
+    pub(crate) writer: Option<crate::logging::NonBlocking>,
+    pub(crate) export: Option<Arc<crate::trace::export::ExportStats>>,
+}
 
 /// Whether the application is ready for traffic, as reported by `GET /readyz`.
 ///

@@ -24,6 +24,11 @@ pub(crate) struct AdminState {
     pub(crate) token: Option<Arc<str>>,
     // Runtime pillar: busy/idle per operation, when turned on.
     pub(crate) operations: Option<crate::runtime::OperationStats>,
+    // Live control: log level, flight recorder, readiness rule, self-report, task dump.
+    pub(crate) live: super::LiveControl,
+    pub(crate) config_json: Option<Arc<str>>,
+    pub(crate) readiness_check: Option<Arc<super::ReadinessCheck>>,
+    pub(crate) tasks: Option<tokio::runtime::Handle>,
 }
 
 // By hand, so that the token never reaches a log or a panic message.
@@ -49,6 +54,14 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/debug/operations", get(operations))
+        // Live control.
+        .route(
+            "/debug/log-level",
+            get(super::live_routes::get_log_level).put(super::live_routes::put_log_level),
+        )
+        .route("/debug/logs/recent", get(super::live_routes::recent_logs))
+        .route("/debug/stethoscope", get(super::live_routes::report))
+        .route("/debug/tasks", get(super::task_dump::tasks))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))
@@ -76,7 +89,19 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AdminState>) -> Response {
-    if state.readiness.is_ready() {
+    // Live control: the readiness rule can say no on its own.
+    if let Some(why) = state
+        .readiness_check
+        .as_ref()
+        .filter(|_| state.readiness.is_ready())
+        .and_then(|check| check.why_not_ready())
+    {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
+            .into_response()
+    } else if state.readiness.is_ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()

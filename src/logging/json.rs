@@ -1,6 +1,7 @@
 //! [`JsonLayer`]: one JSON object per line, pino's job.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Subscriber};
@@ -11,6 +12,8 @@ use tracing_subscriber::registry::LookupSpan;
 use super::escape::quoted_into;
 use super::keys::{self, LayerId};
 use super::line::{level_str, with_metadata, with_scratch, Fields};
+use super::rate_limit::RateLimiter;
+use super::recorder::{self, RecorderTap};
 use super::redact::Redactor;
 use super::span_data::{self, SpanData};
 use super::timestamp::Now;
@@ -68,6 +71,9 @@ pub struct JsonLayer<W = fn() -> io::Stdout> {
     id: LayerId,
     /// Take span ids from the OpenTelemetry layer (installed inside this one) on first enter.
     otel_ids: bool,
+    // Live control: per-callsite rate limit and the flight recorder's copy of each line.
+    limiter: Option<Arc<RateLimiter>>,
+    tap: Option<RecorderTap>,
 }
 
 impl JsonLayer {
@@ -80,6 +86,8 @@ impl JsonLayer {
             fields: Fields::default(),
             id: LayerId::next(),
             otel_ids: false,
+            limiter: None,
+            tap: None,
         }
     }
 }
@@ -103,6 +111,8 @@ impl<W> JsonLayer<W> {
             fields: self.fields,
             id: self.id,
             otel_ids: self.otel_ids,
+            limiter: self.limiter,
+            tap: self.tap,
         }
     }
 
@@ -145,6 +155,16 @@ impl<W> JsonLayer<W> {
         self.id = LayerId::next();
         self
     }
+
+    pub(crate) fn with_live_control(
+        mut self,
+        limiter: Option<Arc<RateLimiter>>,
+        tap: Option<RecorderTap>,
+    ) -> Self {
+        self.limiter = limiter;
+        self.tap = tap;
+        self
+    }
 }
 
 pub(crate) fn add_patterns<I, S>(redactor: &mut Redactor, patterns: I) -> Result<(), Error>
@@ -183,6 +203,15 @@ where
         let now = Now::read();
         let leaf = ctx.event_span(event);
         with_metadata(event, |meta, is_log| {
+            if let Some(limiter) = &self.limiter {
+                if limiter.suppress(meta, is_log, now.unix_micros()) {
+                    // Not for the flight recorder either: a flood must not evict its context.
+                    if self.tap.as_ref().is_some_and(|t| t.wants(meta.level())) {
+                        recorder::mark_handled(event);
+                    }
+                    return;
+                }
+            }
             with_scratch(|scratch| {
                 let buf = &mut scratch.buf;
                 buf.extend_from_slice(b"{\"timestamp\":\"");
@@ -239,6 +268,11 @@ where
                 // A failing destination must not disturb the application; writers that need
                 // to report loss (NonBlocking) count it themselves.
                 let _ = self.make_writer.make_writer_for(meta).write_all(buf);
+                if let Some(tap) = &self.tap {
+                    if tap.wants(meta.level()) {
+                        tap.record(event, *meta.level(), buf);
+                    }
+                }
             });
         });
     }

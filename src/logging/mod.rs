@@ -25,7 +25,7 @@
 //! # Ok::<(), stethoscope::Error>(())
 //! ```
 
-mod escape;
+pub(crate) mod escape;
 pub(crate) mod ids;
 pub(crate) mod json;
 mod keys;
@@ -36,9 +36,21 @@ pub(crate) mod span_data;
 mod timestamp;
 mod visitor;
 mod writer;
+// Live control: runtime log level, per-callsite rate limit, flight recorder.
+pub(crate) mod live_filter;
+pub(crate) mod rate_limit;
+pub(crate) mod recorder;
+mod ring;
+pub(crate) mod settings;
 
 pub use json::JsonLayer;
+pub use live_filter::{LogLevel, MAX_LOG_LEVEL_TTL};
 pub use pretty::PrettyLayer;
+pub use rate_limit::{RateLimit, RATE_LIMIT_SUMMARY_INTERVAL};
+pub use recorder::{
+    FlightRecorder, RecorderDump, RecorderSettings, DEFAULT_RECORDER_BYTES,
+    DEFAULT_RECORDER_EVENTS, DEFAULT_RECORDER_LEVEL,
+};
 pub(crate) use redact::glob;
 pub use redact::{DEFAULT_REDACTED_FIELDS, REDACTED};
 pub use writer::{LineWriter, NonBlocking, NonBlockingBuilder, WriterGuard, DEFAULT_BUFFER_BYTES};

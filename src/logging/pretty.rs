@@ -2,6 +2,7 @@
 //! (pino-pretty's job). Same fields, same redaction, same span context as the JSON layer.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
@@ -12,6 +13,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::json::add_patterns;
 use super::keys::{self, LayerId};
 use super::line::{with_metadata, with_scratch, Fields};
+use super::rate_limit::RateLimiter;
 use super::span_data::{self, SpanData};
 use super::timestamp::Now;
 use super::visitor::{Seen, Style, Visitor};
@@ -46,6 +48,8 @@ pub struct PrettyLayer<W = fn() -> io::Stdout> {
     ansi: bool,
     /// Take span ids from the OpenTelemetry layer (installed inside this one) on first enter.
     otel_ids: bool,
+    // Live control: per-callsite rate limit.
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl PrettyLayer {
@@ -58,6 +62,7 @@ impl PrettyLayer {
             fields: Fields::default(),
             id: LayerId::next(),
             otel_ids: false,
+            limiter: None,
             ansi: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
     }
@@ -80,6 +85,7 @@ impl<W> PrettyLayer<W> {
             fields: self.fields,
             id: self.id,
             otel_ids: self.otel_ids,
+            limiter: self.limiter,
             ansi: self.ansi,
         }
     }
@@ -119,6 +125,11 @@ impl<W> PrettyLayer<W> {
     pub(crate) fn with_fields(mut self, fields: Fields) -> Self {
         self.fields = fields;
         self.id = LayerId::next();
+        self
+    }
+
+    pub(crate) fn with_rate_limiter(mut self, limiter: Option<Arc<RateLimiter>>) -> Self {
+        self.limiter = limiter;
         self
     }
 }
@@ -161,6 +172,11 @@ where
         let now = Now::read();
         let (dim, reset) = if self.ansi { (DIM, RESET) } else { ("", "") };
         with_metadata(event, |meta, is_log| {
+            if let Some(limiter) = &self.limiter {
+                if limiter.suppress(meta, is_log, now.unix_micros()) {
+                    return;
+                }
+            }
             with_scratch(|scratch| {
                 let buf = &mut scratch.buf;
                 buf.extend_from_slice(dim.as_bytes());

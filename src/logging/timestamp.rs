@@ -16,6 +16,8 @@ thread_local! {
 pub(crate) struct Now {
     prefix: Prefix,
     micros: u32,
+    // For the rate limiter, which needs the time as a number.
+    secs: u64,
 }
 
 impl Now {
@@ -44,7 +46,14 @@ impl Now {
         Now {
             prefix,
             micros: since.subsec_micros(),
+            secs,
         }
+    }
+
+    /// Microseconds since the Unix epoch.
+    #[inline]
+    pub(crate) fn unix_micros(&self) -> u64 {
+        self.secs * 1_000_000 + u64::from(self.micros)
     }
 
     /// Appends `YYYY-MM-DDTHH:MM:SS.ffffffZ`.

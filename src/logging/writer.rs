@@ -52,6 +52,8 @@ struct Shared {
     capacity: usize,
     dropped: AtomicU64,
     reported_write_error: AtomicBool,
+    // Self-observability: lines accepted into the queue.
+    queued: AtomicU64,
 }
 
 impl Shared {
@@ -69,6 +71,7 @@ impl Shared {
             return;
         }
         st.buf.extend_from_slice(line);
+        self.queued.fetch_add(1, Ordering::Relaxed);
         if st.writer_idle {
             st.writer_idle = false;
             self.work.notify_one();
@@ -168,6 +171,7 @@ impl NonBlockingBuilder {
             capacity: self.capacity,
             dropped: AtomicU64::new(0),
             reported_write_error: AtomicBool::new(false),
+            queued: AtomicU64::new(0),
         });
         let worker = Arc::clone(&shared);
         let thread = thread::Builder::new()
@@ -197,6 +201,11 @@ impl NonBlocking {
     /// writer had shut down.
     pub fn dropped_lines(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Lines accepted into the queue so far (written, or about to be).
+    pub fn queued_lines(&self) -> u64 {
+        self.shared.queued.load(Ordering::Relaxed)
     }
 
     /// Writes out everything queued so far, waiting at most `timeout`.

@@ -34,6 +34,8 @@ mod buckets;
 mod cardinality;
 mod config;
 pub mod names;
+// Self-observability: stethoscope's own cost.
+pub(crate) mod own_cost;
 mod process;
 mod prometheus;
 mod sampler;

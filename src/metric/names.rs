@@ -18,6 +18,17 @@ pub const SPANS_EXPORTED_TOTAL: &str = "stethoscope_spans_exported_total";
 /// `metric="<name>"` (counter).
 pub const METRIC_CARDINALITY_OVERFLOW_TOTAL: &str = "stethoscope_metric_cardinality_overflow_total";
 
+// -- self-observability and live control --
+/// Log lines queued for output (counter).
+pub const LOG_LINES_TOTAL: &str = "stethoscope_log_lines_total";
+/// Log lines suppressed by the per-callsite rate limit, labelled `target` (counter).
+pub const LOG_LINES_SUPPRESSED_TOTAL: &str = "stethoscope_log_lines_suppressed_total";
+/// CPU profile samples taken (counter).
+pub const PROFILER_SAMPLES_TOTAL: &str = "stethoscope_profiler_samples_total";
+/// Time one run of a background sampler took, labelled `sampler` (`metrics`, `runtime`)
+/// (histogram).
+pub const SAMPLER_DURATION_SECONDS: &str = "stethoscope_sampler_duration_seconds";
+
 /// Total user and system CPU time spent, in seconds (counter).
 pub const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
 /// Resident memory size in bytes (gauge).
@@ -52,6 +63,22 @@ pub(crate) fn describe_all() {
         SPANS_EXPORTED_TOTAL,
         Unit::Count,
         "Spans accepted by the trace collector."
+    );
+    describe_counter!(LOG_LINES_TOTAL, Unit::Count, "Log lines queued for output.");
+    describe_counter!(
+        LOG_LINES_SUPPRESSED_TOTAL,
+        Unit::Count,
+        "Log lines suppressed by the per-callsite rate limit."
+    );
+    describe_counter!(
+        PROFILER_SAMPLES_TOTAL,
+        Unit::Count,
+        "CPU profile samples taken."
+    );
+    metrics::describe_histogram!(
+        SAMPLER_DURATION_SECONDS,
+        Unit::Seconds,
+        "Time one run of a stethoscope background sampler took."
     );
     describe_counter!(
         METRIC_CARDINALITY_OVERFLOW_TOTAL,

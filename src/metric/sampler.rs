@@ -12,6 +12,7 @@ use metrics::{Counter, Key, Metadata, Recorder};
 use super::cardinality::CardinalityLimiter;
 use super::config::MetricSettings;
 use super::names;
+use super::own_cost;
 use super::process::ProcessSample;
 use super::prometheus::{self, Exposition};
 use crate::error::Error;
@@ -27,6 +28,8 @@ pub(crate) struct Metrics {
     log_lines_dropped: Counter,
     /// Span export bookkeeping with its two counters, when spans are exported.
     spans: Option<(Arc<ExportStats>, Counter, Counter)>,
+    // Self-observability: lines queued, profiler samples.
+    own: (Counter, Counter),
 }
 
 impl Metrics {
@@ -38,6 +41,10 @@ impl Metrics {
             dropped.absolute(stats.dropped.load(Ordering::Relaxed));
             exported.absolute(stats.exported.load(Ordering::Relaxed));
         }
+        self.own.0.absolute(self.log_writer.queued_lines());
+        self.own
+            .1
+            .absolute(own_cost::PROFILER_SAMPLES.load(Ordering::Relaxed));
     }
 
     fn sample_process(&self) {
@@ -91,6 +98,13 @@ impl MetricsRuntime {
                 counter(names::SPANS_EXPORTED_TOTAL),
             )
         });
+        let own = (
+            recorder.register_counter(&Key::from_static_name(names::LOG_LINES_TOTAL), &metadata),
+            recorder.register_counter(
+                &Key::from_static_name(names::PROFILER_SAMPLES_TOTAL),
+                &metadata,
+            ),
+        );
         metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
         names::describe_all();
 
@@ -100,6 +114,7 @@ impl MetricsRuntime {
             log_writer,
             log_lines_dropped,
             spans,
+            own,
         };
         metrics.sample_process();
         metrics.sample_counters();
@@ -139,12 +154,19 @@ impl Drop for MetricsRuntime {
 }
 
 fn run(metrics: &Metrics, interval: Duration, stopped: &mpsc::Receiver<()>) {
+    let took = metrics::histogram!(names::SAMPLER_DURATION_SECONDS, "sampler" => "metrics");
     loop {
         match stopped.recv_timeout(interval) {
             Err(RecvTimeoutError::Timeout) => {
+                let start = std::time::Instant::now();
                 metrics.exposition.run_upkeep();
                 metrics.sample_process();
                 metrics.sample_counters();
+                own_cost::record_sampler_run(
+                    &own_cost::METRICS_SAMPLER_NANOS,
+                    &took,
+                    start.elapsed(),
+                );
             }
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }

@@ -174,7 +174,11 @@ impl CpuProfiler {
     pub fn stop(self) -> Result<CpuProfile, Error> {
         #[cfg(unix)]
         {
-            self.sampler.finish()
+            // Self-observability: samples taken, for `stethoscope_profiler_samples_total`.
+            self.sampler.finish().inspect(|profile| {
+                crate::metric::own_cost::PROFILER_SAMPLES
+                    .fetch_add(profile.sample_count(), std::sync::atomic::Ordering::Relaxed);
+            })
         }
         #[cfg(not(unix))]
         {

@@ -48,6 +48,8 @@ pub mod names;
 mod operations;
 mod probe;
 mod sample;
+// Readiness rule: how long the runtime has stayed saturated.
+pub(crate) mod saturation;
 mod settings;
 mod slow;
 mod tasks;

@@ -80,11 +80,21 @@ pub fn monitor(handle: &Handle) -> Result<RuntimeMonitor, Error> {
 /// [`Error::InvalidConfig`] for a zero interval or probe interval, or a threshold that is not a
 /// number; [`Error::Io`] if the sampler thread cannot be spawned.
 pub fn monitor_with(handle: &Handle, options: MonitorOptions) -> Result<RuntimeMonitor, Error> {
+    monitor_watched(handle, options, None)
+}
+
+/// [`monitor_with`], also feeding each sample's busy ratio to `watch` (the `/readyz` rule).
+pub(crate) fn monitor_watched(
+    handle: &Handle,
+    options: MonitorOptions,
+    watch: Option<Arc<super::saturation::SaturationWatch>>,
+) -> Result<RuntimeMonitor, Error> {
     validate(&options)?;
     let latest = Arc::new(Mutex::new(RuntimeSample::default()));
     let (stop, stopped) = mpsc::channel::<()>();
     let dispatch = tracing::dispatcher::get_default(Clone::clone);
-    let sampler = Sampler::new(handle.clone(), options, Arc::clone(&latest));
+    let mut sampler = Sampler::new(handle.clone(), options, Arc::clone(&latest));
+    sampler.watch = watch;
     let thread = std::thread::Builder::new()
         .name("stethoscope-runtime".into())
         .spawn(move || {
@@ -200,6 +210,8 @@ struct Sampler {
     options: MonitorOptions,
     latest: Arc<Mutex<RuntimeSample>>,
     probe: Arc<ProbeStats>,
+    // Live control: the `/readyz` rule's view of saturation.
+    watch: Option<Arc<super::saturation::SaturationWatch>>,
 }
 
 impl Sampler {
@@ -209,6 +221,7 @@ impl Sampler {
             options,
             latest,
             probe: Arc::default(),
+            watch: None,
         }
     }
 
@@ -221,6 +234,8 @@ impl Sampler {
             .collect();
         #[cfg(tokio_unstable)]
         let unstable = super::unstable::Unstable::register();
+        let took =
+            histogram!(crate::metric::names::SAMPLER_DURATION_SECONDS, "sampler" => "runtime");
 
         let mut watchdog = self
             .options
@@ -256,6 +271,7 @@ impl Sampler {
                 }
             }
             if now >= next_sample {
+                let started = Instant::now();
                 next_sample = next_after(next_sample, self.options.interval, now);
                 let Some(interval) = intervals.next() else {
                     return;
@@ -286,7 +302,15 @@ impl Sampler {
                 super::tasks::publish_task_groups();
                 #[cfg(tokio_unstable)]
                 unstable.publish(&interval);
+                if let Some(watch) = &self.watch {
+                    watch.observe(sample.busy_ratio, sample.elapsed);
+                }
                 *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = sample;
+                crate::metric::own_cost::record_sampler_run(
+                    &crate::metric::own_cost::RUNTIME_SAMPLER_NANOS,
+                    &took,
+                    started.elapsed(),
+                );
             }
         }
     }

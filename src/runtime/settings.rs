@@ -19,6 +19,8 @@ pub(crate) struct RuntimeSettings {
     pub(crate) slow_by_name: Vec<(String, Duration)>,
     pub(crate) slow_poll: Option<Duration>,
     pub(crate) stats: Option<OperationStats>,
+    // Live control: fed to the `/readyz` rule when one watches saturation.
+    pub(crate) watch: Option<std::sync::Arc<super::saturation::SaturationWatch>>,
 }
 
 impl Default for RuntimeSettings {
@@ -30,6 +32,7 @@ impl Default for RuntimeSettings {
             slow_by_name: Vec::new(),
             slow_poll: Some(DEFAULT_SLOW_POLL_THRESHOLD),
             stats: None,
+            watch: None,
         }
     }
 }
@@ -118,7 +121,8 @@ impl RuntimeSettings {
     pub(crate) fn start(&self) -> Result<Option<RuntimeMonitor>, Error> {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if self.monitor => {
-                monitor::monitor_with(&handle, self.options.clone()).map(Some)
+                monitor::monitor_watched(&handle, self.options.clone(), self.watch.clone())
+                    .map(Some)
             }
             _ => Ok(None),
         }

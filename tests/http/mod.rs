@@ -31,6 +31,16 @@ pub(crate) fn request(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Response {
+    request_raw(addr, method, path, headers, b"")
+}
+
+fn request_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect to the admin server");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -41,6 +51,7 @@ pub(crate) fn request(
     }
     req.push_str("\r\n");
     stream.write_all(req.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
 
     let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
@@ -72,6 +83,21 @@ pub(crate) fn request(
         headers,
         body: String::from_utf8(body).unwrap(),
     }
+}
+
+/// Like [`request`], with `body` sent as `text/plain` (for `PUT /debug/log-level`).
+pub(crate) fn request_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let length = body.len().to_string();
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    all.push(("Content-Type", "text/plain"));
+    all.push(("Content-Length", &length));
+    request_raw(addr, method, path, &all, body.as_bytes())
 }
 
 pub(crate) fn get(addr: SocketAddr, path: &str) -> Response {
