@@ -606,6 +606,7 @@ fn install_metrics_and_admin(
                 readiness: readiness.clone(),
                 token: admin.token.as_deref().map(Into::into),
                 operations: guard.operation_stats().cloned(),
+                runtime: tokio::runtime::Handle::try_current().ok(),
             };
             let server = AdminServer::start(bound, state)?;
             if admin.token.is_none() && !server.addr().ip().is_loopback() {

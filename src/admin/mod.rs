@@ -9,6 +9,7 @@
 //! | `GET /debug/pprof/flamegraph?seconds=N` | the same as a flame graph SVG; `&format=folded` for folded stacks, `&icicle=true` upside down, `&threads=true` with thread names as roots |
 //! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
 //! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
+//! | `GET /debug/doctor?seconds=N` | observes the application for N seconds (default 10, at most 300) and answers with the [doctor](crate::doctor)'s report: `&format=html` (default, one self-contained page), `json` or `text`; `&profile=false` without a CPU profile; `409` while another CPU profile is being captured |
 //! | `GET /debug/operations` | busy vs idle time per operation (tab-separated), when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is on; else `404` |
 //!
 //! The address comes from [`Builder::with_admin_addr`](crate::Builder::with_admin_addr) or
@@ -18,6 +19,7 @@
 
 mod auth;
 mod config;
+mod doctor_routes;
 mod profile_routes;
 mod routes;
 mod server;

@@ -24,6 +24,8 @@ pub(crate) struct AdminState {
     pub(crate) token: Option<Arc<str>>,
     // Runtime pillar: busy/idle per operation, when turned on.
     pub(crate) operations: Option<crate::runtime::OperationStats>,
+    // Doctor: the application's runtime (the one `install` ran in), which `/debug/doctor` watches.
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
 }
 
 // By hand, so that the token never reaches a log or a panic message.
@@ -49,6 +51,7 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/debug/operations", get(operations))
+        .route("/debug/doctor", get(super::doctor_routes::doctor))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

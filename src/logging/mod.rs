@@ -25,7 +25,7 @@
 //! # Ok::<(), stethoscope::Error>(())
 //! ```
 
-mod escape;
+pub(crate) mod escape;
 pub(crate) mod ids;
 pub(crate) mod json;
 mod keys;
@@ -33,7 +33,7 @@ pub(crate) mod line;
 mod pretty;
 pub(crate) mod redact;
 pub(crate) mod span_data;
-mod timestamp;
+pub(crate) mod timestamp;
 mod visitor;
 mod writer;
 

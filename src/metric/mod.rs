@@ -34,7 +34,7 @@ mod buckets;
 mod cardinality;
 mod config;
 pub mod names;
-mod process;
+pub(crate) mod process;
 mod prometheus;
 mod sampler;
 mod timer;

@@ -155,7 +155,12 @@ where
             let wall_ns = self.clock.delta_as_nanos(timing.opened, self.clock.raw());
             let busy_ns = self.clock.delta_as_nanos(0, timing.busy_ticks).min(wall_ns);
             if let Some(stats) = &self.stats {
-                stats.record(span.metadata().name(), wall_ns, busy_ns);
+                stats.record_with(
+                    span.metadata().name(),
+                    wall_ns,
+                    busy_ns,
+                    wall_ns > timing.threshold_ns,
+                );
             }
             if wall_ns <= timing.threshold_ns {
                 return;
