@@ -70,7 +70,11 @@ impl Params {
                     params.profile = match value {
                         "" | "true" | "1" => true,
                         "false" | "0" => false,
-                        _ => return Err(format!("invalid profile={value:?}: expected true or false")),
+                        _ => {
+                            return Err(format!(
+                                "invalid profile={value:?}: expected true or false"
+                            ))
+                        }
                     }
                 }
                 _ => {
@@ -145,7 +149,10 @@ mod tests {
             }
         );
         let p = Params::parse(Some("seconds=3&format=json&profile=false")).unwrap();
-        assert_eq!((p.window.as_secs(), p.format, p.profile), (3, Format::Json, false));
+        assert_eq!(
+            (p.window.as_secs(), p.format, p.profile),
+            (3, Format::Json, false)
+        );
         let err = |q| Params::parse(Some(q)).unwrap_err();
         assert!(err("seconds=0").contains("from 1 to 300"));
         assert!(err("seconds=301").contains("from 1 to 300"));

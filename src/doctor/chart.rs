@@ -37,7 +37,7 @@ pub(crate) fn line_chart(
     unit: Unit,
     extras: &Extras,
 ) {
-    let (lo, hi) = y_range(points, extras);
+    let (lo, hi, step) = axis(points, extras, unit);
     let x = |t: f64| LEFT + (t / window.max(1e-9)).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT);
     let y = |v: f64| TOP + (1.0 - (v - lo) / (hi - lo)) * (HEIGHT - TOP - BOTTOM);
     let _ = write!(
@@ -45,9 +45,10 @@ pub(crate) fn line_chart(
         r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(label)
     );
-    // Grid and y labels: four evenly spaced values.
-    for i in 0..=3 {
-        let v = lo + (hi - lo) * f64::from(i) / 3.0;
+    // Grid and y labels at round values.
+    let ticks = ((hi - lo) / step).round() as u32;
+    for i in 0..=ticks {
+        let v = lo + step * f64::from(i);
         let yy = y(v);
         let _ = write!(
             out,
@@ -55,7 +56,7 @@ pub(crate) fn line_chart(
             WIDTH - RIGHT,
             LEFT - 8.0,
             yy + 4.0,
-            escape(&unit.format(v))
+            escape(&tick_label(unit, v))
         );
     }
     // X labels: start, middle, end of the window.
@@ -158,6 +159,59 @@ fn y_range(points: &[(f64, f64)], extras: &Extras) -> (f64, f64) {
     (lo, hi)
 }
 
+/// The y axis as `(low, high, tick step)`, widened to round ticks: multiples of 1, 2, 2.5 or 5
+/// times a power of ten (of 1024 for bytes, so labels read `120 MiB`, `125 MiB`), whole numbers
+/// for counts.
+fn axis(points: &[(f64, f64)], extras: &Extras, unit: Unit) -> (f64, f64, f64) {
+    let (lo, hi) = y_range(points, extras);
+    let base = match unit {
+        Unit::Bytes | Unit::BytesPerSecond => {
+            let mut base = 1.0;
+            while hi.abs().max(lo.abs()) >= base * 1024.0 && base < 1024f64.powi(4) {
+                base *= 1024.0;
+            }
+            base
+        }
+        _ => 1.0,
+    };
+    let mut step = nice((hi - lo) / base / 4.0) * base;
+    if unit == Unit::Count {
+        step = step.max(1.0);
+    }
+    let lo = (lo / step).floor() * step;
+    let mut hi = (hi / step).ceil() * step;
+    if hi - lo < step {
+        hi = lo + step;
+    }
+    (lo, hi, step)
+}
+
+/// The round number (1, 2, 2.5 or 5 times a power of ten) at or above `x`.
+fn nice(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(x.log10().floor());
+    let fraction = x / magnitude;
+    let round = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .find(|r| fraction <= *r + 1e-9)
+        .unwrap_or(10.0);
+    round * magnitude
+}
+
+/// An axis label: the unit's format without a pointless `.0` (`75 ms`, not `75.0 ms`).
+fn tick_label(unit: Unit, v: f64) -> String {
+    let text = unit.format(v);
+    match text.split_once(' ') {
+        Some((number, rest)) if number.ends_with(".0") => {
+            format!("{} {rest}", number.trim_end_matches(".0"))
+        }
+        _ if text.ends_with(".0") => text.trim_end_matches(".0").to_owned(),
+        _ => text,
+    }
+}
+
 /// `3`, `1.5`, `0.25`: seconds without trailing zeros.
 fn trim_float(v: f64) -> String {
     let s = format!("{v:.2}");
@@ -183,6 +237,19 @@ mod tests {
         assert!(out.contains(r#"class="series""#));
         assert!(out.contains(r#"class="threshold""#));
         assert_eq!(trim_float(3.0), "3");
+        assert_eq!(nice(22.0), 25.0);
+        assert_eq!(tick_label(Unit::Milliseconds, 75.0), "75 ms");
+        assert_eq!(tick_label(Unit::Ratio, 0.25), "0.25");
+        assert_eq!(nice(0.07), 0.1);
+        let (lo, hi, step) = axis(&[(0.0, 4.0), (1.0, 4.0)], &Extras::default(), Unit::Count);
+        assert_eq!((lo, hi, step), (3.0, 5.0, 1.0));
+        let mib = 1024.0 * 1024.0;
+        let (_, _, step) = axis(
+            &[(0.0, 121.0 * mib), (1.0, 141.0 * mib)],
+            &Extras::default(),
+            Unit::Bytes,
+        );
+        assert_eq!(step, 5.0 * mib);
         assert_eq!(trim_float(1.5), "1.5");
     }
 

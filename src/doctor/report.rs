@@ -19,6 +19,8 @@ pub struct DelaySummary {
     pub probes: usize,
     /// Median delay.
     pub p50: Duration,
+    /// 90th-percentile delay.
+    pub p90: Duration,
     /// 99th-percentile delay (nearest rank: with fewer than 100 probes, the largest).
     pub p99: Duration,
     /// Longest delay.
@@ -188,6 +190,7 @@ fn delay_summary(delays: &[Duration]) -> Option<DelaySummary> {
     Some(DelaySummary {
         probes: ms.len(),
         p50: Duration::from_secs_f64(percentile(&ms, 0.50)),
+        p90: Duration::from_secs_f64(percentile(&ms, 0.90)),
         p99: Duration::from_secs_f64(percentile(&ms, 0.99)),
         max: Duration::from_secs_f64(ms[ms.len() - 1]),
     })
@@ -254,11 +257,17 @@ mod tests {
             (0.0, vec![TypeCount::new("Config", 1, 64)]),
             (
                 1.0,
-                vec![TypeCount::new("Config", 1, 64), TypeCount::new("Session", 10, 10_240)],
+                vec![
+                    TypeCount::new("Config", 1, 64),
+                    TypeCount::new("Session", 10, 10_240),
+                ],
             ),
             (
                 2.0,
-                vec![TypeCount::new("Config", 1, 64), TypeCount::new("Session", 20, 20_480)],
+                vec![
+                    TypeCount::new("Config", 1, 64),
+                    TypeCount::new("Session", 20, 20_480),
+                ],
             ),
         ];
         let growth = type_growth(&readings);
@@ -272,7 +281,10 @@ mod tests {
     fn delays_are_summarized_by_nearest_rank() {
         let delays: Vec<Duration> = (1..=4).map(Duration::from_millis).collect();
         let s = delay_summary(&delays).unwrap();
-        assert_eq!((s.probes, s.p50, s.max), (4, Duration::from_millis(2), Duration::from_millis(4)));
+        assert_eq!(
+            (s.probes, s.p50, s.max),
+            (4, Duration::from_millis(2), Duration::from_millis(4))
+        );
         assert_eq!(delay_summary(&[]), None);
     }
 }

@@ -19,6 +19,10 @@ const STYLE: &str = include_str!("report.css");
 /// How many rows of the CPU profile's top table the page shows.
 const PROFILE_TOP_ROWS: usize = 12;
 
+/// The flame graph's drawing width in pixels: the page's content width, so text is drawn at
+/// its natural size on a laptop and scales down below that.
+const FLAME_GRAPH_WIDTH: usize = 1180;
+
 /// Series colours, one per signal, in [`Signal::SERIES`] order.
 const COLORS: [&str; 9] = [
     "#2563eb", "#dc2626", "#7c3aed", "#059669", "#0d9488", "#db2777", "#ea580c", "#4f46e5",
@@ -54,7 +58,7 @@ impl Report {
             self.interval.as_millis(),
         );
         self.verdict_html(&mut out);
-        out.push_str("<h2>Findings</h2>");
+        out.push_str("<h2 id=\"findings\">Findings</h2>");
         for finding in &self.findings {
             finding_html(&mut out, finding);
         }
@@ -96,12 +100,13 @@ impl Report {
             "The runtime, CPU, memory, tasks and file descriptors looked healthy over the window."
                 .to_owned()
         } else {
-            titles.join(" · ")
+            titles.join(" · ").replace('`', "")
         };
         let _ = write!(
             out,
-            "<section class=\"verdict {}\"><div class=\"dot\"></div><div><h1>{}</h1><p>{}</p></div></section>",
+            "<section class=\"verdict {}\"><div class=\"count\">{}</div><div><h1>{}</h1><p>{}</p></div></section>",
             self.worst_severity().name(),
+            if titles.is_empty() { "✓".to_owned() } else { titles.len().to_string() },
             escape(&self.headline()),
             escape(&summary)
         );
@@ -112,7 +117,7 @@ impl Report {
         if signals.is_empty() {
             return;
         }
-        out.push_str("<h2>Signals</h2><div class=\"charts\">");
+        out.push_str("<h2 id=\"signals\">Signals</h2><div class=\"charts\">");
         let window = self.window.as_secs_f64();
         for signal in signals {
             let points = self.points(signal);
@@ -132,17 +137,24 @@ impl Report {
                 None => "card",
             };
             let trend_text = summary.trend.map_or(String::new(), |t| {
-                format!(" · trend {} (R² {:.2})", unit.rate(t.slope_per_second), t.r_squared)
+                format!(
+                    " · trend {} (R² {:.2})",
+                    unit.rate(t.slope_per_second),
+                    t.r_squared
+                )
             });
             let _ = write!(
                 out,
-                "<div class=\"{class}\"><h4><span>{}</span><span class=\"stats\">mean {} · max {}{}</span></h4>",
+                "<div class=\"{class}\"><h4>{}</h4><p class=\"stats\">mean {} · max {}{}</p>",
                 escape(signal.title()),
                 escape(&unit.format(summary.mean)),
                 escape(&unit.format(summary.max)),
                 escape(&trend_text),
             );
-            let color_index = Signal::SERIES.iter().position(|s| *s == signal).unwrap_or(0);
+            let color_index = Signal::SERIES
+                .iter()
+                .position(|s| *s == signal)
+                .unwrap_or(0);
             chart::line_chart(
                 out,
                 signal.title(),
@@ -157,7 +169,7 @@ impl Report {
     }
 
     fn operations_html(&self, out: &mut String) {
-        out.push_str("<h2>Where async time goes</h2>");
+        out.push_str("<h2 id=\"operations\">Where async time goes</h2>");
         if self.operations.is_empty() {
             out.push_str(
                 "<p class=\"note\">No operation ended during the window, or operation stats are \
@@ -178,15 +190,15 @@ impl Report {
             let _ = write!(
                 out,
                 "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{:.2} s</td><td class=\"num\">{:.1} ms</td><td class=\"num\">{:.1} ms</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{:.0} %</td><td class=\"num\">{:.0} %</td>\
                  <td><div class=\"bar\"><div class=\"exec\" style=\"width:{:.1}%\"></div><div class=\"wait\" style=\"width:{:.1}%\"></div></div></td></tr>",
                 escape(s.name),
                 s.calls,
                 op.slow_calls,
-                s.total_wall.as_secs_f64(),
-                mean_ms,
-                s.p99_wall.as_secs_f64() * 1e3,
+                wall(s.total_wall.as_secs_f64() * 1e3),
+                wall(mean_ms),
+                wall(s.p99_wall.as_secs_f64() * 1e3),
                 s.busy_share * 100.0,
                 s.idle_share * 100.0,
                 s.busy_share * 100.0,
@@ -204,7 +216,7 @@ impl Report {
             return;
         }
         out.push_str(
-            "<h2>Live objects</h2><table><thead><tr><th>Type</th><th class=\"num\">Before</th>\
+            "<h2 id=\"live-objects\">Live objects</h2><table><thead><tr><th>Type</th><th class=\"num\">Before</th>\
              <th class=\"num\">After</th><th class=\"num\">Delta</th><th class=\"num\">Bytes after</th>\
              <th class=\"num\">R²</th></tr></thead><tbody>",
         );
@@ -230,7 +242,7 @@ impl Report {
     }
 
     fn profile_html(&self, out: &mut String) {
-        out.push_str("<h2>CPU profile</h2>");
+        out.push_str("<h2 id=\"profile\">CPU profile</h2>");
         let Some(profile) = &self.profile else {
             let why = self
                 .profile_note
@@ -243,7 +255,12 @@ impl Report {
             );
             return;
         };
-        let top = profile.top(PROFILE_TOP_ROWS);
+        // Frames that only pass the time to their callees are the flame graph's business.
+        let top: Vec<_> = profile
+            .top(PROFILE_TOP_ROWS)
+            .into_iter()
+            .filter(|row| row.self_samples > 0)
+            .collect();
         if top.is_empty() {
             out.push_str("<p class=\"note\">The profile has no samples: the process hardly used the CPU.</p>");
             return;
@@ -273,7 +290,7 @@ impl Report {
             profile.frequency()
         );
         let options = FlameGraphOptions::default().title("CPU flame graph of the window");
-        match profile.flamegraph(&options) {
+        match profile.flamegraph_sized(&options, Some(FLAME_GRAPH_WIDTH)) {
             Ok(svg) => flame_frame(out, &String::from_utf8_lossy(&svg)),
             Err(e) => {
                 let _ = write!(
@@ -324,9 +341,9 @@ fn finding_html(out: &mut String, f: &Finding) {
     };
     let _ = write!(
         out,
-        "<article class=\"finding {class}\"><h3><span class=\"pill {class}\">{}</span>{}<span class=\"rule\">{}</span></h3><dl>",
+        "<article class=\"finding {class}\"><h3><span class=\"pill {class}\">{}</span><span>{}</span><span class=\"rule\">{}</span></h3><dl>",
         if f.rule == "healthy" { "ok" } else { f.severity.name() },
-        escape(&f.title),
+        code_spans(&f.title),
         escape(f.rule),
     );
     if !f.evidence.is_empty() {
@@ -356,6 +373,15 @@ fn finding_html(out: &mut String, f: &Finding) {
     );
 }
 
+/// Milliseconds as `0.052 ms`, `127 ms` or, from a second, `3.94 s`.
+fn wall(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1e3)
+    } else {
+        super::Unit::Milliseconds.format(ms)
+    }
+}
+
 /// Escapes `text` and turns `backquoted` parts into `<code>`.
 fn code_spans(text: &str) -> String {
     let mut out = String::new();
@@ -372,7 +398,8 @@ fn code_spans(text: &str) -> String {
 /// inferno's SVG in a sandboxed frame: its script looks up the page's first `<svg>` and would
 /// pick one of the charts if inlined, and its styles would leak into the page. The frame runs
 /// the script in a document of its own; `history.replaceState` (which inferno calls to keep
-/// the zoom in the URL) is stubbed because a sandboxed `srcdoc` document may not change its URL.
+/// the zoom in the URL) is stubbed because a sandboxed `srcdoc` document may not change its
+/// URL. The SVG has a fixed width and a `viewBox`, so CSS scales it to the frame.
 fn flame_frame(out: &mut String, svg: &str) {
     let svg = svg.find("<svg").map_or(svg, |i| &svg[i..]);
     let height = svg
@@ -381,7 +408,7 @@ fn flame_frame(out: &mut String, svg: &str) {
         .and_then(|(h, _)| h.parse::<f64>().ok())
         .unwrap_or(600.0);
     let document = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>html,body{{margin:0;overflow:hidden}}</style>\
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>html,body{{margin:0;overflow:hidden}}svg{{display:block;width:100%;height:auto}}</style>\
          <script>try{{history.replaceState=function(){{}};}}catch(e){{}}</script></head><body>{svg}</body></html>"
     );
     let _ = write!(
@@ -416,7 +443,13 @@ mod tests {
 
     #[test]
     fn escaping_covers_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-        assert_eq!(code_spans("use `Vec<u8>` here"), "use <code>Vec&lt;u8&gt;</code> here");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(
+            code_spans("use `Vec<u8>` here"),
+            "use <code>Vec&lt;u8&gt;</code> here"
+        );
     }
 }

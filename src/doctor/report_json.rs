@@ -29,12 +29,14 @@ impl Report {
         Now::at(self.started_at).write_rfc3339(&mut stamp);
         j.string(&String::from_utf8_lossy(&stamp));
         j.key("window_seconds").number(self.window.as_secs_f64());
-        j.key("interval_seconds").number(self.interval.as_secs_f64());
+        j.key("interval_seconds")
+            .number(self.interval.as_secs_f64());
         j.key("verdict").string(self.worst_severity().name());
         j.key("process").open('{');
         j.key("pid").number(f64::from(std::process::id()));
         j.key("cores").number(self.cores as f64);
-        j.key("runtime_workers").option(self.workers.map(|w| w as f64));
+        j.key("runtime_workers")
+            .option(self.workers.map(|w| w as f64));
         j.close('}');
 
         j.key("findings").open('[');
@@ -91,6 +93,7 @@ impl Report {
                 j.open('{');
                 j.key("probes").number(d.probes as f64);
                 j.key("p50_ms").number(d.p50.as_secs_f64() * 1e3);
+                j.key("p90_ms").number(d.p90.as_secs_f64() * 1e3);
                 j.key("p99_ms").number(d.p99.as_secs_f64() * 1e3);
                 j.key("max_ms").number(d.max.as_secs_f64() * 1e3);
                 j.close('}');
@@ -105,7 +108,8 @@ impl Report {
             j.key("name").string(s.name);
             j.key("calls").number(s.calls as f64);
             j.key("slow_calls").number(op.slow_calls as f64);
-            j.key("total_wall_seconds").number(s.total_wall.as_secs_f64());
+            j.key("total_wall_seconds")
+                .number(s.total_wall.as_secs_f64());
             j.key("busy_share").number(s.busy_share);
             j.key("idle_share").number(s.idle_share);
             j.key("p99_wall_seconds").number(s.p99_wall.as_secs_f64());

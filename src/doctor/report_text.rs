@@ -49,11 +49,7 @@ impl Report {
                 };
                 let unit = signal.unit();
                 let trend = s.trend.map_or(String::new(), |t| {
-                    format!(
-                        "{} (R² {:.2})",
-                        unit.rate(t.slope_per_second),
-                        t.r_squared
-                    )
+                    format!("{} (R² {:.2})", unit.rate(t.slope_per_second), t.r_squared)
                 });
                 let _ = writeln!(
                     out,

@@ -5,7 +5,7 @@
 //!
 //! | rule | fires when | severity |
 //! |---|---|---|
-//! | `runtime_blocked` | scheduling delay p99 ≥ [`SCHEDULING_DELAY_WARNING`] | critical when the median is that high too or the longest ≥ [`SCHEDULING_DELAY_CRITICAL`], else warning |
+//! | `runtime_blocked` | scheduling delay p90 ≥ [`SCHEDULING_DELAY_WARNING`] or max ≥ [`SCHEDULING_DELAY_STALL`] | critical when the median ≥ [`SCHEDULING_DELAY_WARNING`] or the max ≥ [`SCHEDULING_DELAY_CRITICAL`], else warning |
 //! | `runtime_saturated` | delay healthy, mean busy ratio ≥ [`SATURATED_BUSY_RATIO`] | warning |
 //! | `cpu_hot_spot` | neither of the above, mean process CPU ≥ [`HOT_SPOT_CPU_PERCENT`] | warning when ≥ [`CPU_SATURATED_SHARE`] of all cores, else info |
 //! | `memory_growth` | heap live bytes (or RSS) grow along a line ([`GROWTH_MIN_R_SQUARED`]) by ≥ [`MEMORY_GROWTH_MIN_BYTES`] and [`MEMORY_GROWTH_MIN_SHARE`], or a type's live count by ≥ [`TYPE_GROWTH_MIN_COUNT`] | warning |
@@ -24,14 +24,18 @@ use super::{Evidence, Finding, Severity, Signal, Unit};
 /// Fewer samples than this and no trend is trusted: two or three points always fit a line.
 pub const MIN_TREND_SAMPLES: usize = 5;
 
-/// A p99 scheduling delay at or above this means the runtime's workers are blocked: a task
-/// that became ready waited this long for a worker. 50 ms is far above what an idle or busy
-/// but healthy runtime shows (well under 1 ms) and above the hiccups of a loaded machine's
-/// OS scheduler, so a finding means code is holding workers.
-pub const SCHEDULING_DELAY_WARNING: Duration = Duration::from_millis(50);
+/// A 90th-percentile scheduling delay at or above this means the runtime's workers are
+/// blocked again and again: most probes found every worker busy for 20 ms or more. A healthy
+/// runtime, idle or busy, answers in well under a millisecond; the percentile (rather than the
+/// maximum) keeps one hiccup of a loaded machine's OS scheduler from counting.
+pub const SCHEDULING_DELAY_WARNING: Duration = Duration::from_millis(20);
 
-/// A single scheduling delay this long is critical on its own: every request in flight on the
-/// runtime stalled for a second or more.
+/// A single scheduling delay at or above this is a warning on its own: a rare but long block
+/// (a quarter of a second during which no task on the runtime made progress).
+pub const SCHEDULING_DELAY_STALL: Duration = Duration::from_millis(250);
+
+/// A single scheduling delay this long is critical: every request in flight on the runtime
+/// stalled for a second or more.
 pub const SCHEDULING_DELAY_CRITICAL: Duration = Duration::from_secs(1);
 
 /// A mean busy ratio at or above this means the runtime is saturated: the same threshold as
@@ -104,7 +108,12 @@ pub(crate) fn diagnose(report: &Report) -> Vec<Finding> {
         TASK_GROWTH_MIN,
         "task_growth",
     ));
-    findings.extend(handle_growth(report, Signal::OpenFds, FD_GROWTH_MIN, "fd_growth"));
+    findings.extend(handle_growth(
+        report,
+        Signal::OpenFds,
+        FD_GROWTH_MIN,
+        "fd_growth",
+    ));
     findings.extend(io_wait(report));
     findings.extend(allocation_churn(report));
     if findings.iter().all(|f| f.severity < Severity::Warning) {
@@ -117,23 +126,50 @@ pub(crate) fn diagnose(report: &Report) -> Vec<Finding> {
 
 fn runtime_blocked(report: &Report) -> Option<Finding> {
     let delay = report.scheduling_delay?;
-    if delay.p99 < SCHEDULING_DELAY_WARNING {
+    if delay.p90 < SCHEDULING_DELAY_WARNING && delay.max < SCHEDULING_DELAY_STALL {
         return None;
     }
-    let severity = if delay.p50 >= SCHEDULING_DELAY_WARNING || delay.max >= SCHEDULING_DELAY_CRITICAL {
-        Severity::Critical
-    } else {
-        Severity::Warning
-    };
+    let severity =
+        if delay.p50 >= SCHEDULING_DELAY_WARNING || delay.max >= SCHEDULING_DELAY_CRITICAL {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mut evidence = vec![
-        Evidence::new("scheduling_delay_p50_ms", "scheduling delay p50", ms(delay.p50), Unit::Milliseconds),
-        Evidence::new("scheduling_delay_p99_ms", "scheduling delay p99", ms(delay.p99), Unit::Milliseconds),
-        Evidence::new("scheduling_delay_max_ms", "scheduling delay max", ms(delay.max), Unit::Milliseconds),
+        Evidence::new(
+            "scheduling_delay_p50_ms",
+            "scheduling delay p50",
+            ms(delay.p50),
+            Unit::Milliseconds,
+        ),
+        Evidence::new(
+            "scheduling_delay_p90_ms",
+            "scheduling delay p90",
+            ms(delay.p90),
+            Unit::Milliseconds,
+        ),
+        Evidence::new(
+            "scheduling_delay_p99_ms",
+            "scheduling delay p99",
+            ms(delay.p99),
+            Unit::Milliseconds,
+        ),
+        Evidence::new(
+            "scheduling_delay_max_ms",
+            "scheduling delay max",
+            ms(delay.max),
+            Unit::Milliseconds,
+        ),
         Evidence::new("probes", "probes", delay.probes as f64, Unit::Count),
     ];
     if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
-        evidence.push(Evidence::new("runtime_busy_ratio_mean", "busy ratio", busy.mean, Unit::Ratio));
+        evidence.push(Evidence::new(
+            "runtime_busy_ratio_mean",
+            "busy ratio",
+            busy.mean,
+            Unit::Ratio,
+        ));
     }
     let (frames, why) = worker_frames(report);
     let names = names_of(&frames);
@@ -143,7 +179,9 @@ fn runtime_blocked(report: &Report) -> Option<Finding> {
         Unit::Milliseconds.format(ms(delay.p99)),
         Unit::Milliseconds.format(ms(delay.max)),
     );
-    let target = names.first().map_or("the blocking code".to_owned(), |n| format!("`{n}`"));
+    let target = names
+        .first()
+        .map_or("the blocking code".to_owned(), |n| format!("`{n}`"));
     Some(Finding {
         rule: "runtime_blocked",
         severity,
@@ -170,11 +208,26 @@ fn runtime_saturated(report: &Report) -> Option<Finding> {
         return None;
     }
     let mut evidence = vec![
-        Evidence::new("runtime_busy_ratio_mean", "busy ratio", busy.mean, Unit::Ratio),
-        Evidence::new("runtime_busy_ratio_min", "lowest busy ratio", busy.min, Unit::Ratio),
+        Evidence::new(
+            "runtime_busy_ratio_mean",
+            "busy ratio",
+            busy.mean,
+            Unit::Ratio,
+        ),
+        Evidence::new(
+            "runtime_busy_ratio_min",
+            "lowest busy ratio",
+            busy.min,
+            Unit::Ratio,
+        ),
     ];
     if let Some(workers) = report.workers {
-        evidence.push(Evidence::new("workers", "workers", workers as f64, Unit::Count));
+        evidence.push(Evidence::new(
+            "workers",
+            "workers",
+            workers as f64,
+            Unit::Count,
+        ));
     }
     if let Some(delay) = report.scheduling_delay {
         evidence.push(Evidence::new(
@@ -186,7 +239,9 @@ fn runtime_saturated(report: &Report) -> Option<Finding> {
     }
     let (frames, why) = worker_frames(report);
     let names = names_of(&frames);
-    let target = names.first().map_or("the hottest code".to_owned(), |n| format!("`{n}`"));
+    let target = names
+        .first()
+        .map_or("the hottest code".to_owned(), |n| format!("`{n}`"));
     Some(Finding {
         rule: "runtime_saturated",
         severity: Severity::Warning,
@@ -217,7 +272,12 @@ fn cpu_hot_spot(report: &Report) -> Option<Finding> {
         Severity::Info
     };
     let mut evidence = vec![
-        Evidence::new("process_cpu_percent_mean", "process CPU", cpu.mean, Unit::Percent),
+        Evidence::new(
+            "process_cpu_percent_mean",
+            "process CPU",
+            cpu.mean,
+            Unit::Percent,
+        ),
         Evidence::new("cores", "cores", report.cores as f64, Unit::Count),
     ];
     if let Some(delay) = report.scheduling_delay {
@@ -235,19 +295,27 @@ fn cpu_hot_spot(report: &Report) -> Option<Finding> {
             let why = if frames.is_empty() {
                 format!("The CPU profile has too few samples ({samples}) to name a function.")
             } else {
-                format!("The CPU profile's hottest functions: {}.", describe(&frames))
+                format!(
+                    "The CPU profile's ({samples} samples) hottest functions: {}.",
+                    describe(&frames)
+                )
             };
             (frames, why)
         }
         None => (Vec::new(), no_profile(report)),
     };
     let names = names_of(&frames);
-    let target = names.first().map_or("the widest frames".to_owned(), |n| format!("`{n}`"));
+    let target = names
+        .first()
+        .map_or("the widest frames".to_owned(), |n| format!("`{n}`"));
     Some(Finding {
         rule: "cpu_hot_spot",
         severity,
         signal: Some(Signal::ProcessCpu),
-        title: format!("CPU-bound: the process uses {} of a core", Unit::Percent.format(cpu.mean)),
+        title: format!(
+            "CPU-bound: the process uses {} of a core",
+            Unit::Percent.format(cpu.mean)
+        ),
         evidence,
         subjects: names,
         cause: format!(
@@ -281,7 +349,12 @@ fn memory_growth(report: &Report) -> Option<Finding> {
     }
     let slope = summary.trend.map_or(0.0, |t| t.slope_per_second);
     let mut evidence = vec![
-        Evidence::new("growth_bytes_per_second", "growth", slope, Unit::BytesPerSecond),
+        Evidence::new(
+            "growth_bytes_per_second",
+            "growth",
+            slope,
+            Unit::BytesPerSecond,
+        ),
         Evidence::new("r_squared", "R²", r_squared, Unit::Ratio),
         Evidence::new("first_bytes", "start", summary.first, Unit::Bytes),
         Evidence::new("last_bytes", "end", summary.last, Unit::Bytes),
@@ -289,8 +362,18 @@ fn memory_growth(report: &Report) -> Option<Finding> {
     let mut subjects = Vec::new();
     let type_text = match growing_type {
         Some(t) => {
-            evidence.push(Evidence::new("type_count_before", "live before", t.count_before as f64, Unit::Count));
-            evidence.push(Evidence::new("type_count_after", "live after", t.count_after as f64, Unit::Count));
+            evidence.push(Evidence::new(
+                "type_count_before",
+                "live before",
+                t.count_before as f64,
+                Unit::Count,
+            ));
+            evidence.push(Evidence::new(
+                "type_count_after",
+                "live after",
+                t.count_after as f64,
+                Unit::Count,
+            ));
             subjects.push(t.type_name.clone());
             format!(
                 " The fastest-growing live type is `{}`: {} → {} instances ({} → {}).",
@@ -306,7 +389,9 @@ fn memory_growth(report: &Report) -> Option<Finding> {
             .to_owned(),
         None => " No single type's live count grew steadily.".to_owned(),
     };
-    let target = subjects.first().map_or("what grows".to_owned(), |t| format!("what holds `{t}`"));
+    let target = subjects
+        .first()
+        .map_or("what grows".to_owned(), |t| format!("what holds `{t}`"));
     Some(Finding {
         rule: "memory_growth",
         severity: Severity::Warning,
@@ -346,7 +431,12 @@ fn handle_growth(report: &Report, signal: Signal, min: f64, rule: &'static str) 
         return None;
     }
     let evidence = vec![
-        Evidence::new("growth_per_second", "growth", trend.slope_per_second, Unit::PerSecond),
+        Evidence::new(
+            "growth_per_second",
+            "growth",
+            trend.slope_per_second,
+            Unit::PerSecond,
+        ),
         Evidence::new("r_squared", "R²", trend.r_squared, Unit::Ratio),
         Evidence::new("first", "start", summary.first, Unit::Count),
         Evidence::new("last", "end", summary.last, Unit::Count),
@@ -398,22 +488,36 @@ fn io_wait(report: &Report) -> Option<Finding> {
         .operations
         .iter()
         .filter(|op| {
-            let mean = op.summary.total_wall / u32::try_from(op.summary.calls).unwrap_or(u32::MAX).max(1);
+            let mean =
+                op.summary.total_wall / u32::try_from(op.summary.calls).unwrap_or(u32::MAX).max(1);
             op.summary.idle_share >= IO_WAIT_MIN_IDLE_SHARE && mean >= IO_WAIT_MIN_MEAN_WALL
         })
         .collect();
     // The operation that made callers wait longest in total first.
     waiting.sort_by(|a, b| {
-        let idle = |op: &super::OperationWindow| op.summary.total_wall.as_secs_f64() * op.summary.idle_share;
+        let idle = |op: &super::OperationWindow| {
+            op.summary.total_wall.as_secs_f64() * op.summary.idle_share
+        };
         idle(b).total_cmp(&idle(a))
     });
     let top = waiting.first()?;
     let calls = top.summary.calls.max(1);
     let mean_ms = top.summary.total_wall.as_secs_f64() * 1e3 / calls as f64;
     let name = top.summary.name;
-    let subjects: Vec<String> = waiting.iter().take(TOP_FRAMES).map(|op| op.summary.name.to_owned()).collect();
+    let subjects: Vec<String> = waiting
+        .iter()
+        .take(TOP_FRAMES)
+        .map(|op| op.summary.name.to_owned())
+        .collect();
     let others = if subjects.len() > 1 {
-        format!(" Also waiting: {}.", subjects[1..].iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            " Also waiting: {}.",
+            subjects[1..]
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else {
         String::new()
     };
@@ -422,16 +526,31 @@ fn io_wait(report: &Report) -> Option<Finding> {
         severity: Severity::Warning,
         signal: Some(Signal::Operations),
         title: format!(
-            "`{name}` spends {} of its time waiting (mean {})",
-            Unit::Percent.format(top.summary.idle_share * 100.0),
+            "`{name}` spends {:.0} % of its time waiting (mean {})",
+            top.summary.idle_share * 100.0,
             Unit::Milliseconds.format(mean_ms)
         ),
         evidence: vec![
-            Evidence::new("idle_share", "waiting", top.summary.idle_share, Unit::Ratio),
+            Evidence::new(
+                "idle_percent",
+                "waiting",
+                top.summary.idle_share * 100.0,
+                Unit::Percent,
+            ),
             Evidence::new("mean_wall_ms", "mean wall", mean_ms, Unit::Milliseconds),
-            Evidence::new("p99_wall_ms", "p99 wall", top.summary.p99_wall.as_secs_f64() * 1e3, Unit::Milliseconds),
+            Evidence::new(
+                "p99_wall_ms",
+                "p99 wall",
+                top.summary.p99_wall.as_secs_f64() * 1e3,
+                Unit::Milliseconds,
+            ),
             Evidence::new("calls", "calls", top.summary.calls as f64, Unit::Count),
-            Evidence::new("slow_calls", "slow calls", top.slow_calls as f64, Unit::Count),
+            Evidence::new(
+                "slow_calls",
+                "slow calls",
+                top.slow_calls as f64,
+                Unit::Count,
+            ),
         ],
         subjects,
         cause: format!(
@@ -455,8 +574,16 @@ fn allocation_churn(report: &Report) -> Option<Finding> {
         rule: "allocation_churn",
         severity: Severity::Info,
         signal: Some(Signal::AllocationRate),
-        title: format!("High allocation rate ({})", Unit::BytesPerSecond.format(rate.mean)),
-        evidence: vec![Evidence::new("allocation_bytes_per_second_mean", "allocation rate", rate.mean, Unit::BytesPerSecond)],
+        title: format!(
+            "High allocation rate ({})",
+            Unit::BytesPerSecond.format(rate.mean)
+        ),
+        evidence: vec![Evidence::new(
+            "allocation_bytes_per_second_mean",
+            "allocation rate",
+            rate.mean,
+            Unit::BytesPerSecond,
+        )],
         subjects: Vec::new(),
         cause: "The allocator is busy: short-lived buffers, strings and collections are created \
                 and freed at a high rate."
@@ -478,10 +605,20 @@ fn healthy(report: &Report) -> Finding {
         ));
     }
     if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
-        evidence.push(Evidence::new("runtime_busy_ratio_mean", "busy ratio", busy.mean, Unit::Ratio));
+        evidence.push(Evidence::new(
+            "runtime_busy_ratio_mean",
+            "busy ratio",
+            busy.mean,
+            Unit::Ratio,
+        ));
     }
     if let Some(cpu) = report.summary(Signal::ProcessCpu) {
-        evidence.push(Evidence::new("process_cpu_percent_mean", "process CPU", cpu.mean, Unit::Percent));
+        evidence.push(Evidence::new(
+            "process_cpu_percent_mean",
+            "process CPU",
+            cpu.mean,
+            Unit::Percent,
+        ));
     }
     Finding {
         rule: "healthy",
@@ -519,7 +656,7 @@ fn worker_frames(report: &Report) -> (Vec<HotFrame>, String) {
         );
     }
     let why = format!(
-        "On the workers the CPU profile shows {} ({samples} samples).",
+        "On the workers, the CPU profile ({samples} samples) shows {}.",
         describe(&frames)
     );
     (frames, why)
@@ -545,12 +682,15 @@ fn names_of(frames: &[HotFrame]) -> Vec<String> {
     frames.iter().map(|f| f.function.clone()).collect()
 }
 
-/// "`a` (72 %), `b` (20 %, called from `app::c`)".
+/// "`a` (72 %), `b` (20 %, mostly in `core::slice::sort`)".
 fn describe(frames: &[HotFrame]) -> String {
     frames
         .iter()
-        .map(|f| match &f.caller {
-            Some(caller) => format!("`{}` ({:.0} %, called from `{caller}`)", f.function, f.percent),
+        .map(|f| match &f.callee {
+            Some(callee) => format!(
+                "`{}` ({:.0} %, mostly in `{callee}`)",
+                f.function, f.percent
+            ),
             None => format!("`{}` ({:.0} %)", f.function, f.percent),
         })
         .collect::<Vec<_>>()

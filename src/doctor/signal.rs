@@ -215,7 +215,10 @@ mod tests {
     fn numbers_read_well() {
         assert_eq!(Unit::Bytes.format(512.0), "512 B");
         assert_eq!(Unit::Bytes.format(-2048.0), "-2.00 KiB");
-        assert_eq!(Unit::BytesPerSecond.format(20.0 * 1024.0 * 1024.0), "20.0 MiB/s");
+        assert_eq!(
+            Unit::BytesPerSecond.format(20.0 * 1024.0 * 1024.0),
+            "20.0 MiB/s"
+        );
         assert_eq!(Unit::Percent.format(85.04), "85.0 %");
         assert_eq!(Unit::Count.format(42.0), "42");
         assert_eq!(Unit::PerSecond.format(0.5), "0.500/s");
