@@ -46,16 +46,15 @@ fn a_healthy_workload_gets_no_warning() {
         .unwrap();
     stop.stop();
 
-    assert!(
-        doctor::problems(&report).is_empty(),
-        "{}",
-        report.to_text()
-    );
+    assert!(doctor::problems(&report).is_empty(), "{}", report.to_text());
     assert_eq!(report.worst_severity(), Severity::Info);
     let healthy = doctor::finding(&report, "healthy");
     assert_eq!(healthy.title, "No issue detected");
     assert!(report.to_text().contains("No issue detected"));
     // The light work was seen, not missed.
-    assert!(report.operations().iter().any(|op| op.summary.name == "handle_request"));
+    assert!(report
+        .operations()
+        .iter()
+        .any(|op| op.summary.name == "handle_request"));
     assert!(report.scheduling_delay().unwrap().probes >= 10);
 }

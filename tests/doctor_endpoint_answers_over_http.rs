@@ -46,17 +46,28 @@ fn the_doctor_endpoint_serves_reports_and_validates_its_parameters() {
 
     let text = http::get(addr, "/debug/doctor?seconds=1&format=text&profile=false");
     assert_eq!(text.status, 200);
-    assert!(text.body.starts_with("stethoscope doctor: "), "{}", text.body);
+    assert!(
+        text.body.starts_with("stethoscope doctor: "),
+        "{}",
+        text.body
+    );
 
     let html = http::get(addr, "/debug/doctor?seconds=1");
     assert_eq!(html.status, 200);
-    assert_eq!(html.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        html.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert!(doctor::count_elements(&html.body, "article") >= 1);
 
     let running = CpuProfiler::start(99).unwrap();
     let busy = http::get(addr, "/debug/doctor?seconds=1&format=json");
     assert_eq!(busy.status, 409, "{}", busy.body);
-    assert!(busy.body.contains("already being captured"), "{}", busy.body);
+    assert!(
+        busy.body.contains("already being captured"),
+        "{}",
+        busy.body
+    );
     let without_profile = http::get(addr, "/debug/doctor?seconds=1&format=json&profile=false");
     assert_eq!(without_profile.status, 200, "{}", without_profile.body);
     running.stop().unwrap();

@@ -32,7 +32,11 @@ fn blocking_work_on_the_workers_is_a_runtime_blocked_finding_naming_the_function
     stop.stop();
 
     let blocked = doctor::finding(&report, "runtime_blocked");
-    assert!(blocked.severity >= Severity::Warning, "{}", report.to_text());
+    assert!(
+        blocked.severity >= Severity::Warning,
+        "{}",
+        report.to_text()
+    );
     assert_eq!(blocked.signal, Some(Signal::SchedulingDelay));
     let p90 = blocked.evidence("scheduling_delay_p90_ms").unwrap();
     assert!(p90 >= 20.0, "p90 {p90} ms\n{}", report.to_text());

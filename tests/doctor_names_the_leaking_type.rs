@@ -28,7 +28,12 @@ fn a_growing_map_is_a_memory_finding_that_names_the_type() {
                 for _ in 0..8 {
                     id += 1;
                     // Ones, not zeros: zeroed pages would not be resident until written.
-                    cache.insert(id, Session { _state: vec![1u8; 64 * 1024] });
+                    cache.insert(
+                        id,
+                        Session {
+                            _state: vec![1u8; 64 * 1024],
+                        },
+                    );
                 }
                 live.store(cache.len() as u64, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(25));
@@ -52,7 +57,12 @@ fn a_growing_map_is_a_memory_finding_that_names_the_type() {
     assert!(leak.join().unwrap() > 0);
 
     let memory = doctor::finding(&report, "memory_growth");
-    assert_eq!(memory.signal, Some(Signal::ResidentMemory), "{}", report.to_text());
+    assert_eq!(
+        memory.signal,
+        Some(Signal::ResidentMemory),
+        "{}",
+        report.to_text()
+    );
     assert_eq!(memory.subjects, ["leaky::Session"], "{}", report.to_text());
     assert!(memory.evidence("growth_bytes_per_second").unwrap() > 1024.0 * 1024.0);
     assert!(memory.evidence("r_squared").unwrap() >= 0.8);

@@ -47,7 +47,11 @@ fn a_waiting_operation_is_an_io_wait_finding_that_names_it() {
     assert_eq!(wait.signal, Some(Signal::Operations));
     assert_eq!(wait.subjects, ["db.query"], "{}", report.to_text());
     assert!(wait.evidence("idle_percent").unwrap() >= 80.0);
-    assert!(wait.evidence("slow_calls").unwrap() >= 5.0, "{}", report.to_text());
+    assert!(
+        wait.evidence("slow_calls").unwrap() >= 5.0,
+        "{}",
+        report.to_text()
+    );
     let parse = report
         .operations()
         .iter()

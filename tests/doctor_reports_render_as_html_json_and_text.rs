@@ -54,7 +54,9 @@ fn one_report_renders_as_html_json_and_text() {
     for finding in findings {
         let title = finding.title.replace('`', "");
         assert!(
-            html.replace("<code>", "").replace("</code>", "").contains(&title),
+            html.replace("<code>", "")
+                .replace("</code>", "")
+                .contains(&title),
             "{title}"
         );
     }
@@ -68,7 +70,15 @@ fn one_report_renders_as_html_json_and_text() {
     assert_eq!(json["schema"], JSON_SCHEMA);
     assert_eq!(json["findings"].as_array().unwrap().len(), findings.len());
     let first = &json["findings"][0];
-    for key in ["rule", "severity", "title", "evidence", "subjects", "cause", "recommendation"] {
+    for key in [
+        "rule",
+        "severity",
+        "title",
+        "evidence",
+        "subjects",
+        "cause",
+        "recommendation",
+    ] {
         assert!(!first[key].is_null(), "findings[0].{key} in {first}");
     }
     let samples = json["series"]["elapsed_seconds"].as_array().unwrap().len();

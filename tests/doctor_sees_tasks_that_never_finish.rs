@@ -24,14 +24,25 @@ fn tasks_that_never_finish_are_a_task_growth_finding() {
         });
     }
     let report = runtime
-        .block_on(Doctor::new().with_cpu_profile(false).observe(doctor::WINDOW))
+        .block_on(
+            Doctor::new()
+                .with_cpu_profile(false)
+                .observe(doctor::WINDOW),
+        )
         .unwrap();
     stop.stop();
 
     let tasks = doctor::finding(&report, "task_growth");
     assert_eq!(tasks.signal, Some(Signal::AliveTasks));
-    let (first, last) = (tasks.evidence("first").unwrap(), tasks.evidence("last").unwrap());
-    assert!(last - first >= 100.0, "{first} → {last}\n{}", report.to_text());
+    let (first, last) = (
+        tasks.evidence("first").unwrap(),
+        tasks.evidence("last").unwrap(),
+    );
+    assert!(
+        last - first >= 100.0,
+        "{first} → {last}\n{}",
+        report.to_text()
+    );
     assert!(tasks.evidence("r_squared").unwrap() >= 0.8);
     assert!(tasks.recommendation.contains("JoinSet"));
     let alive = report.summary(Signal::AliveTasks).unwrap();

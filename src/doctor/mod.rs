@@ -12,7 +12,7 @@
 //!   [`Doctor::with_operation_stats`]);
 //! * and a CPU profile over the same window.
 //!
-//! Then [rules](rules) turn the samples into [`Finding`]s: what was detected with the numbers
+//! Then [`rules`] turn the samples into [`Finding`]s: what was detected with the numbers
 //! behind it ([`Evidence`]), the functions, types or operations it points at, the likely cause
 //! and a recommendation. Levels that grow are judged by their least-squares [`Trend`]: the
 //! slope says how fast, R² whether it is steady growth (a leak) or noise.

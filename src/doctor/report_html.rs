@@ -66,10 +66,10 @@ impl Report {
         self.operations_html(&mut out);
         self.live_types_html(&mut out);
         self.profile_html(&mut out);
-        let _ = write!(
+        let _ = writeln!(
             out,
             "</main><footer>stethoscope {} · the same report as JSON: <code>?format=json</code> \
-             or <code>Report::to_json</code></footer></body></html>\n",
+             or <code>Report::to_json</code></footer></body></html>",
             env!("CARGO_PKG_VERSION")
         );
         out

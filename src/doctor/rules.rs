@@ -120,7 +120,7 @@ pub(crate) fn diagnose(report: &Report) -> Vec<Finding> {
         findings.insert(0, healthy(report));
     }
     // Stable: within a severity, the order above (runtime first) stays.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
 }
 

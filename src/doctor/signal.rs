@@ -139,7 +139,7 @@ impl Unit {
     /// ```
     /// use stethoscope::doctor::Unit;
     ///
-    /// assert_eq!(Unit::Bytes.format(3.5 * 1024.0 * 1024.0), "3.5 MiB");
+    /// assert_eq!(Unit::Bytes.format(3.5 * 1024.0 * 1024.0), "3.50 MiB");
     /// assert_eq!(Unit::Milliseconds.format(231.4), "231 ms");
     /// assert_eq!(Unit::Ratio.format(0.9712), "0.97");
     /// ```
