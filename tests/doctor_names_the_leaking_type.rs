@@ -1,6 +1,8 @@
 //! A cache that never evicts (the seed's unbounded map): resident memory grows along a line
 //! and, with a live-types input, the memory finding names the type that grows.
 
+#![cfg(target_os = "linux")] // resident memory is read from /proc
+
 mod doctor;
 
 use std::collections::HashMap;

@@ -249,7 +249,7 @@ mod tests {
             &Extras::default(),
             Unit::Bytes,
         );
-        assert_eq!(step, 5.0 * mib);
+        assert_eq!(step, 10.0 * mib); // labels 110 MiB, 120 MiB, ...
         assert_eq!(trim_float(1.5), "1.5");
     }
 

@@ -15,6 +15,7 @@
 //! | `allocation_churn` | allocation rate ≥ [`ALLOCATION_CHURN_BYTES_PER_SECOND`] | info |
 //! | `healthy` | no warning or critical finding | info |
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::hot_frames::{self, HotFrame};
@@ -330,37 +331,70 @@ fn cpu_hot_spot(report: &Report) -> Option<Finding> {
 }
 
 fn memory_growth(report: &Report) -> Option<Finding> {
+    // Live heap bytes when an input gives them, else RSS; neither on systems without /proc.
     let source = [Signal::HeapLiveBytes, Signal::ResidentMemory]
         .into_iter()
-        .find(|s| report.points(*s).len() >= MIN_TREND_SAMPLES)?;
-    let points = report.points(source);
-    let summary = report.summary(source)?;
-    let span = points[points.len() - 1].0 - points[0].0;
-    let growth = summary.fitted_growth(span);
-    let r_squared = summary.trend.map_or(0.0, |t| t.r_squared);
-    let bytes_grow = growth >= MEMORY_GROWTH_MIN_BYTES
-        && growth >= MEMORY_GROWTH_MIN_SHARE * summary.first
-        && r_squared >= GROWTH_MIN_R_SQUARED;
+        .find(|s| report.points(*s).len() >= MIN_TREND_SAMPLES);
+    let measured = source.and_then(|source| {
+        let points = report.points(source);
+        let summary = report.summary(source)?;
+        let span = points[points.len() - 1].0 - points[0].0;
+        Some((source, summary, summary.fitted_growth(span)))
+    });
+    let bytes_grow = measured.is_some_and(|(_, summary, growth)| {
+        growth >= MEMORY_GROWTH_MIN_BYTES
+            && growth >= MEMORY_GROWTH_MIN_SHARE * summary.first
+            && summary
+                .trend
+                .is_some_and(|t| t.r_squared >= GROWTH_MIN_R_SQUARED)
+    });
     let growing_type = report.live_types.first().filter(|t| {
         t.count_delta() >= TYPE_GROWTH_MIN_COUNT && t.r_squared >= GROWTH_MIN_R_SQUARED
     });
     if !bytes_grow && growing_type.is_none() {
         return None;
     }
-    let slope = summary.trend.map_or(0.0, |t| t.slope_per_second);
-    let mut evidence = vec![
-        Evidence::new(
-            "growth_bytes_per_second",
-            "growth",
-            slope,
-            Unit::BytesPerSecond,
-        ),
-        Evidence::new("r_squared", "R²", r_squared, Unit::Ratio),
-        Evidence::new("first_bytes", "start", summary.first, Unit::Bytes),
-        Evidence::new("last_bytes", "end", summary.last, Unit::Bytes),
-    ];
+    let mut evidence = Vec::new();
+    let mut title = String::new();
+    let mut cause = String::new();
+    if let Some((source, summary, _)) = measured {
+        let slope = summary.trend.map_or(0.0, |t| t.slope_per_second);
+        let r_squared = summary.trend.map_or(0.0, |t| t.r_squared);
+        evidence.extend([
+            Evidence::new(
+                "growth_bytes_per_second",
+                "growth",
+                slope,
+                Unit::BytesPerSecond,
+            ),
+            Evidence::new("r_squared", "R²", r_squared, Unit::Ratio),
+            Evidence::new("first_bytes", "start", summary.first, Unit::Bytes),
+            Evidence::new("last_bytes", "end", summary.last, Unit::Bytes),
+        ]);
+        let (first, last) = (
+            Unit::Bytes.format(summary.first),
+            Unit::Bytes.format(summary.last),
+        );
+        if bytes_grow {
+            title = format!(
+                "Memory grows steadily ({}, R² {r_squared:.2}): likely a leak",
+                Unit::BytesPerSecond.format(slope)
+            );
+            cause = format!(
+                "{} grew from {first} to {last} along a straight line, which is how a leak \
+                 looks; a cache warming up levels off instead.",
+                source.title()
+            );
+        } else {
+            cause = format!(
+                "{} ({first} → {last}) did not grow steadily over this window, but live objects \
+                 did.",
+                source.title()
+            );
+        }
+    }
     let mut subjects = Vec::new();
-    let type_text = match growing_type {
+    match growing_type {
         Some(t) => {
             evidence.push(Evidence::new(
                 "type_count_before",
@@ -375,40 +409,39 @@ fn memory_growth(report: &Report) -> Option<Finding> {
                 Unit::Count,
             ));
             subjects.push(t.type_name.clone());
-            format!(
+            if title.is_empty() {
+                title = format!(
+                    "Live `{}` objects grow steadily ({} → {}): likely a leak",
+                    t.type_name, t.count_before, t.count_after
+                );
+            }
+            let _ = write!(
+                cause,
                 " The fastest-growing live type is `{}`: {} → {} instances ({} → {}).",
                 t.type_name,
                 t.count_before,
                 t.count_after,
                 Unit::Bytes.format(t.bytes_before as f64),
                 Unit::Bytes.format(t.bytes_after as f64),
-            )
+            );
         }
-        None if report.live_types.is_empty() => " Live-object counts per type were not \
-             available, so the growing type cannot be named here."
-            .to_owned(),
-        None => " No single type's live count grew steadily.".to_owned(),
-    };
+        None if report.live_types.is_empty() => cause.push_str(
+            " Live-object counts per type were not available, so the growing type cannot be \
+             named here.",
+        ),
+        None => cause.push_str(" No single type's live count grew steadily."),
+    }
     let target = subjects
         .first()
         .map_or("what grows".to_owned(), |t| format!("what holds `{t}`"));
     Some(Finding {
         rule: "memory_growth",
         severity: Severity::Warning,
-        signal: Some(source),
-        title: format!(
-            "Memory grows steadily ({}, R² {r_squared:.2}): likely a leak",
-            Unit::BytesPerSecond.format(slope)
-        ),
+        signal: Some(source.unwrap_or(Signal::HeapLiveBytes)),
+        title,
         evidence,
         subjects,
-        cause: format!(
-            "{} grew from {} to {} along a straight line, which is how a leak looks; a cache \
-             warming up levels off instead.{type_text}",
-            source.title(),
-            Unit::Bytes.format(summary.first),
-            Unit::Bytes.format(summary.last),
-        ),
+        cause: cause.trim_start().to_owned(),
         recommendation: format!(
             "Take two heap snapshots a minute apart and compare them (`stethoscope::heap::snapshot` \
              and `heap::compare`), then look at {target}: listeners or subscribers never removed, \
@@ -695,4 +728,86 @@ fn describe(frames: &[HotFrame]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::doctor::sampling::{Recording, Sample};
+    use crate::doctor::TypeCount;
+
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    /// A report of 25 samples 100 ms apart whose RSS is `rss(i)`.
+    fn report(rss: impl Fn(usize) -> f64, live_types: Vec<(f64, Vec<TypeCount>)>) -> Report {
+        let samples = (1..=25)
+            .map(|i| Sample {
+                elapsed: Duration::from_millis(100 * i as u64),
+                resident_bytes: Some(rss(i) as u64),
+                ..Sample::default()
+            })
+            .collect();
+        let recording = Recording {
+            samples,
+            live_types,
+            ..Recording::default()
+        };
+        let window = Duration::from_millis(2500);
+        Report::new(
+            SystemTime::now(),
+            window,
+            Duration::from_millis(100),
+            recording,
+            Ok(None),
+        )
+    }
+
+    fn rules(report: &Report) -> Vec<&'static str> {
+        report.findings().iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn steady_growth_is_a_leak_and_noise_or_a_plateau_is_not() {
+        let leak = report(|i| 100.0 * MIB + i as f64 * MIB, Vec::new());
+        assert_eq!(rules(&leak), ["memory_growth"]);
+        assert!(leak.findings()[0].cause.contains("cannot be named"));
+        // ±3 MiB of noise around a level.
+        let noise = report(
+            |i| 100.0 * MIB + if i % 2 == 0 { 3.0 * MIB } else { 0.0 },
+            Vec::new(),
+        );
+        assert_eq!(rules(&noise), ["healthy"]);
+        // A warm-up: 5 MiB at once, then flat.
+        let plateau = report(
+            |i| 100.0 * MIB + if i > 3 { 5.0 * MIB } else { 0.0 },
+            Vec::new(),
+        );
+        assert_eq!(rules(&plateau), ["healthy"], "{}", plateau.to_text());
+    }
+
+    #[test]
+    fn a_growing_type_is_a_leak_even_when_bytes_look_flat() {
+        let types = (0..3)
+            .map(|s| {
+                (
+                    s as f64,
+                    vec![TypeCount::new("app::Listener", 10 + 200 * s, 0)],
+                )
+            })
+            .collect();
+        let report = report(|_| 100.0 * MIB, types);
+        let finding = &report.findings()[0];
+        assert_eq!(finding.rule, "memory_growth");
+        assert_eq!(finding.subjects, ["app::Listener"]);
+        assert!(finding
+            .title
+            .starts_with("Live `app::Listener` objects grow steadily"));
+        assert!(
+            finding.cause.contains("did not grow steadily"),
+            "{}",
+            finding.cause
+        );
+    }
 }
