@@ -3,7 +3,8 @@
 //! report as HTML, JSON and text.
 //!
 //! ```sh
-//! cargo run --release --example doctor_report -- /tmp/doctor   # writes /tmp/doctor.{html,json,txt}
+//! cargo run --release --example doctor_report -- /tmp/doctor          # writes /tmp/doctor.{html,json,txt}
+//! cargo run --release --example doctor_report -- /tmp/healthy healthy  # the same service, fixed
 //! ```
 
 use std::collections::HashMap;
@@ -38,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "doctor".to_owned());
+    let healthy = std::env::args().nth(2).as_deref() == Some("healthy");
     let window = Duration::from_secs(4);
     let stats = OperationStats::new();
     tracing_subscriber::registry()
@@ -52,20 +54,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache: Arc<Mutex<HashMap<u64, CachedBlock>>> = Arc::default();
     let cached = Arc::new(AtomicU64::new(0));
 
-    // 1. Parsing on the workers: blocks them ~100 ms at a time.
+    // 1. Parsing on the workers: blocks them ~100 ms at a time (fixed: on the blocking pool).
     for _ in 0..2 {
         let stop = Arc::clone(&stop);
         runtime.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let deadline = Instant::now() + Duration::from_millis(100);
-                while Instant::now() < deadline {
-                    black_box(parse_block_json(black_box(200_000)));
+                let parse = move || {
+                    let deadline = Instant::now() + Duration::from_millis(100);
+                    while Instant::now() < deadline {
+                        black_box(parse_block_json(black_box(200_000)));
+                    }
+                };
+                if healthy {
+                    tokio::task::spawn_blocking(parse).await.unwrap();
+                } else {
+                    parse();
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
     }
-    // 2. The cache that never evicts.
+    // 2. The cache that never evicts (fixed: it keeps the last 64 blocks).
     {
         let (stop, cache, cached) = (Arc::clone(&stop), Arc::clone(&cache), Arc::clone(&cached));
         runtime.spawn(async move {
@@ -76,19 +85,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let block = CachedBlock {
                         _raw: vec![1u8; 64 * 1024],
                     };
-                    cache.lock().unwrap().insert(height, block);
-                    cached.fetch_add(1, Ordering::Relaxed);
+                    let mut cache = cache.lock().unwrap();
+                    cache.insert(height, block);
+                    if healthy {
+                        cache.retain(|h, _| *h + 64 > height);
+                    }
+                    cached.store(cache.len() as u64, Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
         });
     }
-    // 3. A query that waits on a slow database.
+    // 3. A query that waits on a slow database (fixed: an index makes it take 2 ms).
     {
         let stop = Arc::clone(&stop);
         runtime.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                async { tokio::time::sleep(Duration::from_millis(120)).await }
+                let query_time = Duration::from_millis(if healthy { 2 } else { 120 });
+                async { tokio::time::sleep(query_time).await }
                     .instrument(tracing::info_span!("db.query"))
                     .await;
                 async { black_box(parse_block_json(1_000)) }

@@ -1,6 +1,7 @@
 //! The three renderings of one report: the HTML page is well-formed, self-contained and has a
 //! chart per signal and every finding; the JSON parses and follows the documented schema; the
 //! text has clinic doctor's "Issue detected / Possible cause / Recommendation" form.
+#![cfg(unix)] // the page's flame graph needs a CPU profile
 
 mod doctor;
 mod support;

@@ -92,7 +92,10 @@ impl Params {
 /// The doctor the endpoint runs: the application's runtime and operation stats. Memory inputs
 /// (heap live bytes, allocation totals, live types) are wired here when the heap pillar is on.
 fn doctor_for(state: &AdminState, profile: bool) -> Doctor {
-    let mut doctor = Doctor::new().with_cpu_profile(profile);
+    // The admin server's own runtime is never the one to watch.
+    let mut doctor = Doctor::new()
+        .with_cpu_profile(profile)
+        .without_current_runtime();
     if let Some(runtime) = &state.runtime {
         doctor = doctor.with_runtime(runtime.clone());
     }

@@ -47,6 +47,8 @@ pub const MAX_WINDOW: Duration = cpu::MAX_DURATION;
 pub struct Doctor {
     interval: Duration,
     runtime: Option<Handle>,
+    /// Whether `observe` watches the runtime it is called from when no runtime was given.
+    watch_current: bool,
     profile_frequency: Option<u32>,
     operations: Option<OperationStats>,
     memory: MemoryInputs,
@@ -78,6 +80,7 @@ impl Doctor {
         Doctor {
             interval: DEFAULT_SAMPLE_INTERVAL,
             runtime: None,
+            watch_current: true,
             profile_frequency: Some(cpu::DEFAULT_FREQUENCY),
             operations: None,
             memory: MemoryInputs::default(),
@@ -104,6 +107,13 @@ impl Doctor {
     /// called from; [`observe_blocking`](Self::observe_blocking) watches none without this).
     pub fn with_runtime(mut self, handle: Handle) -> Self {
         self.runtime = Some(handle);
+        self
+    }
+
+    /// Watches no runtime unless [`with_runtime`](Self::with_runtime) names one: for callers
+    /// whose own runtime is not the application's (the admin server's).
+    pub(crate) fn without_current_runtime(mut self) -> Self {
+        self.watch_current = false;
         self
     }
 
@@ -182,7 +192,7 @@ impl Doctor {
     /// * [`Error::Io`] if the sampling thread cannot be spawned.
     pub async fn observe(&self, window: Duration) -> Result<Report, Error> {
         let mut doctor = self.clone();
-        if doctor.runtime.is_none() {
+        if doctor.runtime.is_none() && doctor.watch_current {
             doctor.runtime = Handle::try_current().ok();
         }
         let start = doctor.start(window)?;

@@ -311,14 +311,14 @@ fn extras(signal: Signal, summary: &super::SignalSummary, color: &'static str) -
     };
     match signal {
         Signal::RuntimeBusyRatio => {
-            extras.threshold = Some((rules::SATURATED_BUSY_RATIO, "saturated"));
+            extras.threshold = Some((rules::SATURATED_BUSY_RATIO, "saturated (mean)"));
             extras.from_zero = true;
             extras.max = Some(1.0);
         }
         Signal::SchedulingDelay => {
             extras.threshold = Some((
                 rules::SCHEDULING_DELAY_WARNING.as_secs_f64() * 1e3,
-                "blocked",
+                "blocked (p90)",
             ));
             extras.from_zero = true;
         }

@@ -297,7 +297,7 @@ fn cpu_hot_spot(report: &Report) -> Option<Finding> {
                 format!("The CPU profile has too few samples ({samples}) to name a function.")
             } else {
                 format!(
-                    "The CPU profile's ({samples} samples) hottest functions: {}.",
+                    "The hottest functions in the CPU profile ({samples} samples): {}.",
                     describe(&frames)
                 )
             };

@@ -115,7 +115,10 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
     let types_every = (Duration::from_secs(1).as_nanos() / plan.interval.as_nanos().max(1)).max(1);
     let ticks = (window.as_nanos() / plan.interval.as_nanos().max(1)).max(1);
     for tick in 1..=ticks {
-        let due = start + plan.interval * u32::try_from(tick).unwrap_or(u32::MAX);
+        // The last sample is due when the window ends, even for a window shorter than the
+        // interval.
+        let due = (start + plan.interval * u32::try_from(tick).unwrap_or(u32::MAX))
+            .min(start + window);
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
         let now = Instant::now();
         let (delays, waiting) = probe.take(now);
