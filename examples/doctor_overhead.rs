@@ -58,7 +58,9 @@ fn main() -> Result<(), stethoscope::Error> {
         runtime.block_on(doctor.observe(window)).expect("a report");
     });
     measure("doctor at 10 Hz with CPU profile", &|| {
-        runtime.block_on(Doctor::new().observe(window)).expect("a report");
+        runtime
+            .block_on(Doctor::new().observe(window))
+            .expect("a report");
     });
     Ok(())
 }

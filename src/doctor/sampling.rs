@@ -117,8 +117,8 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
     for tick in 1..=ticks {
         // The last sample is due when the window ends, even for a window shorter than the
         // interval.
-        let due = (start + plan.interval * u32::try_from(tick).unwrap_or(u32::MAX))
-            .min(start + window);
+        let due =
+            (start + plan.interval * u32::try_from(tick).unwrap_or(u32::MAX)).min(start + window);
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
         let now = Instant::now();
         let (delays, waiting) = probe.take(now);
