@@ -269,3 +269,41 @@ struct Started {
     at: SystemTime,
     profiler: Result<Option<CpuProfiler>, String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_and_windows_out_of_range_are_explained() {
+        let err = Doctor::new()
+            .with_interval(Duration::from_millis(1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected 10ms to 10s"), "{err}");
+        assert!(Doctor::new()
+            .with_interval(Duration::from_secs(11))
+            .is_err());
+        let doctor = Doctor::new().with_cpu_profile(false);
+        let err = doctor.observe_blocking(Duration::ZERO).unwrap_err();
+        assert!(err.to_string().contains("at most 300s"), "{err}");
+        assert!(doctor
+            .observe_blocking(MAX_WINDOW + Duration::from_secs(1))
+            .is_err());
+    }
+
+    #[test]
+    fn a_window_shorter_than_the_interval_still_ends_on_time() {
+        let doctor = Doctor::new()
+            .with_cpu_profile(false)
+            .with_interval(Duration::from_secs(5))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let report = doctor.observe_blocking(Duration::from_millis(50)).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(4));
+        assert_eq!(report.samples().len(), 1);
+        // No runtime: the runtime signals are absent, not zero.
+        assert_eq!(report.samples()[0].runtime_busy_ratio, None);
+        assert!(report.scheduling_delay().is_none());
+    }
+}
