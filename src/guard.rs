@@ -259,3 +259,25 @@ impl Guard {
             .map_or(0, |l| l.suppressed_total.load(Ordering::Relaxed))
     }
 }
+
+// -- doctor --
+impl Guard {
+    /// A [`Doctor`](crate::doctor::Doctor) wired to this telemetry: it reads the operation
+    /// stats when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is
+    /// on, and watches the runtime it is observed from.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), stethoscope::Error> {
+    /// let telemetry = stethoscope::init()?;
+    /// let report = telemetry.doctor().observe(std::time::Duration::from_secs(10)).await?;
+    /// println!("{}", report.to_text());
+    /// # Ok(()) }
+    /// ```
+    pub fn doctor(&self) -> crate::doctor::Doctor {
+        let doctor = crate::doctor::Doctor::new();
+        match &self.operations {
+            Some(stats) => doctor.with_operation_stats(stats.clone()),
+            None => doctor,
+        }
+    }
+}

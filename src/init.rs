@@ -665,6 +665,7 @@ fn install_metrics_and_admin(
                 config_json: guard.live_config_json.take().map(Into::into),
                 readiness_check,
                 tasks: guard.live_runtime.clone(),
+                runtime: tokio::runtime::Handle::try_current().ok(),
             };
             let server = AdminServer::start(bound, state)?;
             if admin.token.is_none() && !server.addr().ip().is_loopback() {

@@ -41,7 +41,8 @@
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
 //! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
-//! | heap profiles, doctor | `heap`, `doctor` | planned |
+//! | heap profiles | `heap` | planned |
+//! | doctor: findings with causes and recommendations, HTML/JSON/text reports, `/debug/doctor` | [`doctor`] | available |
 //!
 //! # Metrics
 //!
@@ -62,6 +63,8 @@ pub mod metric;
 mod panic_hook;
 pub mod profile;
 pub mod trace;
+// Doctor: diagnosis and reports over every other pillar.
+pub mod doctor;
 // Runtime pillar.
 pub mod runtime;
 

@@ -13,6 +13,7 @@
 //! | `GET /debug/logs/recent?n=100&level=debug` | the flight recorder's last lines (JSON lines, oldest first) |
 //! | `GET /debug/stethoscope` | stethoscope's configuration (secrets masked) and its own figures, as JSON |
 //! | `GET /debug/tasks` | tokio's task dump (builds with `--cfg tokio_unstable` on Linux; else `501`) |
+//! | `GET /debug/doctor?seconds=N` | observes the application for N seconds (default 10, at most 300) and answers with the [doctor](crate::doctor)'s report: `&format=html` (default, one self-contained page), `json` or `text`; `&profile=false` without a CPU profile; `409` while another CPU profile is being captured |
 //! | `GET /debug/operations` | busy vs idle time per operation (tab-separated), when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is on; else `404` |
 //!
 //! The address comes from [`Builder::with_admin_addr`](crate::Builder::with_admin_addr) or
@@ -22,6 +23,7 @@
 
 mod auth;
 mod config;
+mod doctor_routes;
 mod profile_routes;
 mod routes;
 mod server;

@@ -72,7 +72,7 @@ pub(super) async fn flamegraph(RawQuery(query): RawQuery) -> Response {
 }
 
 /// The one place profiling errors become statuses.
-fn error_response(err: &Error) -> Response {
+pub(super) fn error_response(err: &Error) -> Response {
     let status = match err {
         Error::ProfilerBusy => StatusCode::CONFLICT,
         Error::ProfilingUnsupported => StatusCode::NOT_IMPLEMENTED,
@@ -155,7 +155,7 @@ impl Params {
     }
 }
 
-fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
+pub(super) fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
     value
         .parse::<u64>()
         .ok()

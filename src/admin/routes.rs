@@ -29,6 +29,8 @@ pub(crate) struct AdminState {
     pub(crate) config_json: Option<Arc<str>>,
     pub(crate) readiness_check: Option<Arc<super::ReadinessCheck>>,
     pub(crate) tasks: Option<tokio::runtime::Handle>,
+    // Doctor: the application's runtime (the one `install` ran in), which `/debug/doctor` watches.
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
 }
 
 // By hand, so that the token never reaches a log or a panic message.
@@ -62,6 +64,7 @@ pub(crate) fn router(state: AdminState) -> Router {
         .route("/debug/logs/recent", get(super::live_routes::recent_logs))
         .route("/debug/stethoscope", get(super::live_routes::report))
         .route("/debug/tasks", get(super::task_dump::tasks))
+        .route("/debug/doctor", get(super::doctor_routes::doctor))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/healthz", get(healthz))

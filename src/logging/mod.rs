@@ -33,7 +33,7 @@ pub(crate) mod line;
 mod pretty;
 pub(crate) mod redact;
 pub(crate) mod span_data;
-mod timestamp;
+pub(crate) mod timestamp;
 mod visitor;
 mod writer;
 // Live control: runtime log level, per-callsite rate limit, flight recorder.

@@ -36,7 +36,7 @@ mod config;
 pub mod names;
 // Self-observability: stethoscope's own cost.
 pub(crate) mod own_cost;
-mod process;
+pub(crate) mod process;
 mod prometheus;
 mod sampler;
 mod timer;

@@ -77,7 +77,19 @@ impl CpuProfile {
     /// # Errors
     /// [`Error::Io`] if inferno rejects the stacks (not expected for captured profiles).
     pub fn flamegraph(&self, options: &FlameGraphOptions) -> Result<Vec<u8>, Error> {
+        self.flamegraph_sized(options, None)
+    }
+
+    /// [`flamegraph`](Self::flamegraph), `width` pixels wide when given: a fixed-width SVG
+    /// has a `viewBox` and scales with CSS, where the default fluid one resizes itself by
+    /// script to its window (the doctor's HTML report embeds the fixed kind).
+    pub(crate) fn flamegraph_sized(
+        &self,
+        options: &FlameGraphOptions,
+        width: Option<usize>,
+    ) -> Result<Vec<u8>, Error> {
         let mut opts = Options::default();
+        opts.image_width = width;
         opts.title = options.title.clone();
         opts.subtitle = Some(format!(
             "{} samples in {:.1?} at {} Hz",

@@ -44,6 +44,8 @@ struct Aggregate {
     wall_ns: u64,
     busy_ns: u64,
     buckets: [u64; BUCKETS],
+    /// Calls slower than the slow-operation threshold (the ones logged as "slow operation").
+    slow: u64,
 }
 
 /// One operation (span name) in an [`OperationStats::summary`].
@@ -79,7 +81,9 @@ impl OperationStats {
         self
     }
 
-    pub(crate) fn record(&self, name: &'static str, wall_ns: u64, busy_ns: u64) {
+    /// Adds one closed span; `slow` when it was slower than its slow-operation threshold (the
+    /// doctor's slow-operation counts).
+    pub(crate) fn record_with(&self, name: &'static str, wall_ns: u64, busy_ns: u64, slow: bool) {
         {
             let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
             let agg = table.entry(name).or_insert(Aggregate {
@@ -87,7 +91,9 @@ impl OperationStats {
                 wall_ns: 0,
                 busy_ns: 0,
                 buckets: [0; BUCKETS],
+                slow: 0,
             });
+            agg.slow += u64::from(slow);
             agg.calls += 1;
             agg.wall_ns = agg.wall_ns.saturating_add(wall_ns);
             agg.busy_ns = agg.busy_ns.saturating_add(busy_ns);
@@ -122,6 +128,68 @@ impl OperationStats {
             })
             .collect();
         out.sort_by(|a, b| b.total_wall.cmp(&a.total_wall).then(a.name.cmp(b.name)));
+        out
+    }
+}
+
+// -- doctor: what happened between two moments --
+
+/// The raw per-operation totals at one moment; two of them give what happened in between (the
+/// doctor's observation window).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OperationTotals(HashMap<&'static str, Aggregate>);
+
+impl OperationStats {
+    /// The totals so far.
+    pub(crate) fn totals(&self) -> OperationTotals {
+        OperationTotals(self.table.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// Slow calls so far, over all operations: cheap enough to read ten times a second.
+    pub(crate) fn slow_calls(&self) -> u64 {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table.values().map(|agg| agg.slow).sum()
+    }
+}
+
+impl OperationTotals {
+    /// What happened since `earlier`, largest total wall time first, with the slow calls of
+    /// each operation; operations without calls in between are left out.
+    pub(crate) fn since(&self, earlier: &OperationTotals) -> Vec<(OperationSummary, u64)> {
+        let mut out: Vec<(OperationSummary, u64)> = self
+            .0
+            .iter()
+            .filter_map(|(name, now)| {
+                let before = earlier.0.get(name);
+                let calls = now.calls - before.map_or(0, |b| b.calls);
+                if calls == 0 {
+                    return None;
+                }
+                let wall_ns = now.wall_ns.saturating_sub(before.map_or(0, |b| b.wall_ns));
+                let busy_ns = now.busy_ns.saturating_sub(before.map_or(0, |b| b.busy_ns));
+                let mut buckets = now.buckets;
+                if let Some(b) = before {
+                    for (n, was) in buckets.iter_mut().zip(b.buckets) {
+                        *n = n.saturating_sub(was);
+                    }
+                }
+                let busy_share = if wall_ns == 0 {
+                    0.0
+                } else {
+                    (busy_ns as f64 / wall_ns as f64).clamp(0.0, 1.0)
+                };
+                let summary = OperationSummary {
+                    name,
+                    calls,
+                    total_wall: Duration::from_nanos(wall_ns),
+                    busy_share,
+                    idle_share: 1.0 - busy_share,
+                    p99_wall: p99(&buckets, calls),
+                };
+                Some((summary, now.slow - before.map_or(0, |b| b.slow)))
+            })
+            .collect();
+        out.sort_by(|(a, _), (b, _)| b.total_wall.cmp(&a.total_wall).then(a.name.cmp(b.name)));
         out
     }
 }
@@ -181,11 +249,27 @@ mod tests {
     fn p99_ignores_the_slowest_one_percent() {
         let stats = OperationStats::new();
         for _ in 0..99 {
-            stats.record("op", 1_500, 1_000);
+            stats.record_with("op", 1_500, 1_000, false);
         }
-        stats.record("op", 10_000_000_000, 0);
+        stats.record_with("op", 10_000_000_000, 0, false);
         let s = &stats.summary()[0];
         assert_eq!(s.calls, 100);
         assert_eq!(s.p99_wall, Duration::from_micros(2));
+    }
+
+    #[test]
+    fn totals_since_an_earlier_moment_count_only_what_happened_between() {
+        let stats = OperationStats::new();
+        stats.record_with("old", 1_000, 1_000, false);
+        stats.record_with("query", 200_000_000, 1_000_000, true);
+        let before = stats.totals();
+        stats.record_with("query", 300_000_000, 3_000_000, true);
+        stats.record_with("query", 1_000, 1_000, false);
+        let window = stats.totals().since(&before);
+        assert_eq!(window.len(), 1, "{window:?}");
+        let (query, slow) = &window[0];
+        assert_eq!((query.name, query.calls, *slow), ("query", 2, 1));
+        assert!(query.idle_share > 0.98);
+        assert_eq!(stats.slow_calls(), 2);
     }
 }

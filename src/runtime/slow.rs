@@ -239,15 +239,15 @@ where
             };
             let wall_ns = timing::nanos_between(opened, timing::now());
             let busy_ns = timing::nanos_between(0, busy.load(Ordering::Relaxed)).min(wall_ns);
-            if let Some(stats) = &self.stats {
-                stats.record(metadata.name(), wall_ns, busy_ns);
-            }
             let slow = match slow_ns {
                 Some(limit) => wall_ns > limit,
                 None => {
                     wall_ns > self.min_threshold_ns && wall_ns > self.threshold_for(metadata.name())
                 }
             };
+            if let Some(stats) = &self.stats {
+                stats.record_with(metadata.name(), wall_ns, busy_ns, slow);
+            }
             if !slow {
                 return;
             }
