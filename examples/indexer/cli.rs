@@ -209,7 +209,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use ms, s, m or h"
+            ))
+        }
     };
     if !(seconds > 0.0 && seconds.is_finite()) {
         return Err(format!("the duration must be positive, got {text:?}"));

@@ -50,18 +50,25 @@ fn run(subscription: &mut Subscription, stats: &Stats) -> Aggregate {
     while let Some(batch) = subscription.next_batch() {
         // Messages published together carry the same trace context: one span per run of them,
         // not per message, keeps telemetry per batch.
-        for group in batch.chunk_by(|a, b| a.headers.get("traceparent") == b.headers.get("traceparent")) {
+        for group in
+            batch.chunk_by(|a, b| a.headers.get("traceparent") == b.headers.get("traceparent"))
+        {
             consume(group, &mut aggregate);
         }
         consumed.increment(batch.len() as u64);
         Stats::add(&stats.consumed, batch.len() as u64);
     }
-    stethoscope::info!(messages = aggregate.messages, senders = aggregate.by_sender.len(), "consumer finished");
+    stethoscope::info!(
+        messages = aggregate.messages,
+        senders = aggregate.by_sender.len(),
+        "consumer finished"
+    );
     aggregate
 }
 
 fn consume(messages: &[Message], aggregate: &mut Aggregate) {
-    let span = stethoscope::info_span!("consume", otel.kind = "consumer", messages = messages.len());
+    let span =
+        stethoscope::info_span!("consume", otel.kind = "consumer", messages = messages.len());
     propagation::continue_from(&span, &messages[0].headers);
     let _entered = span.enter();
     update_aggregate(messages, aggregate);

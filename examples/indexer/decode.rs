@@ -51,9 +51,11 @@ pub(crate) fn decode_block(raw: &[u8]) -> Decoded {
         malformed: 0,
     };
     for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let tx = serde_json::from_slice::<Wire<'_>>(line)
-            .ok()
-            .and_then(|w| from_wire(w.hash, w.height, w.index, w.from, w.to, w.amount, w.fee, w.nonce, w.sig));
+        let tx = serde_json::from_slice::<Wire<'_>>(line).ok().and_then(|w| {
+            from_wire(
+                w.hash, w.height, w.index, w.from, w.to, w.amount, w.fee, w.nonce, w.sig,
+            )
+        });
         match tx {
             Some(tx) => out.txs.push(tx),
             None => out.malformed += 1,
@@ -72,7 +74,17 @@ pub(crate) fn decode_block_slowly(raw: &[u8]) -> Decoded {
     for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let tx = normalize_json(line).and_then(|value| {
             let w: OwnedWire = serde_json::from_value(value).ok()?;
-            from_wire(&w.hash, w.height, w.index, &w.from, &w.to, w.amount, w.fee, w.nonce, w.sig.as_deref())
+            from_wire(
+                &w.hash,
+                w.height,
+                w.index,
+                &w.from,
+                &w.to,
+                w.amount,
+                w.fee,
+                w.nonce,
+                w.sig.as_deref(),
+            )
         });
         match tx {
             Some(tx) => out.txs.push(tx),

@@ -49,7 +49,9 @@ fn main() {
     if serve {
         match report.telemetry.as_ref().and_then(|t| t.guard.admin_addr()) {
             Some(addr) => println!("\nserving http://{addr}/metrics until interrupted (Ctrl-C)"),
-            None => println!("\n--serve: no admin server is running (telemetry or the admin server is off)"),
+            None => println!(
+                "\n--serve: no admin server is running (telemetry or the admin server is off)"
+            ),
         }
         loop {
             std::thread::park();

@@ -82,8 +82,12 @@ struct Stages {
 /// # Errors
 /// A message saying what failed (telemetry install, database, a stage) and what to do.
 pub(crate) async fn run(config: Config) -> Result<Report, String> {
-    std::fs::create_dir_all(&config.out)
-        .map_err(|e| format!("cannot create the run directory {}: {e}; pass --out with a writable directory", config.out.display()))?;
+    std::fs::create_dir_all(&config.out).map_err(|e| {
+        format!(
+            "cannot create the run directory {}: {e}; pass --out with a writable directory",
+            config.out.display()
+        )
+    })?;
     if config.db == Config::new(config.out.clone()).db {
         // The default database is this run's own: start empty.
         for suffix in ["", "-wal", "-shm"] {
@@ -92,9 +96,14 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
             let _ = std::fs::remove_file(path);
         }
     }
-    let telemetry = telemetry::install(&config).map_err(|e| format!("cannot start telemetry: {e}"))?;
+    let telemetry =
+        telemetry::install(&config).map_err(|e| format!("cannot start telemetry: {e}"))?;
     let pool = match config.store {
-        StoreKind::Sqlite => Some(DbPool::open(&config.db, POOL_SIZE, config.inject == Some(Inject::SlowDb))?),
+        StoreKind::Sqlite => Some(DbPool::open(
+            &config.db,
+            POOL_SIZE,
+            config.inject == Some(Inject::SlowDb),
+        )?),
         StoreKind::None => None,
     };
     let stats = Arc::new(Stats::default());
@@ -102,7 +111,10 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
     let bus = Arc::new(Bus::default());
 
     let (publisher, subscription) = queue::open(&config).await?;
-    let consumer_dispatch = telemetry.as_ref().and_then(|t| t.consumer.as_ref()).map(|(d, _)| d.clone());
+    let consumer_dispatch = telemetry
+        .as_ref()
+        .and_then(|t| t.consumer.as_ref())
+        .map(|(d, _)| d.clone());
     let consumer = consumer::spawn(subscription, consumer_dispatch, Arc::clone(&stats))
         .map_err(|e| format!("cannot start the consumer service: {e}"))?;
 
@@ -133,7 +145,13 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         stats: Arc::clone(&stats),
         metrics: metrics.clone(),
     });
-    let mut sampler = Sampler::new(&config, Arc::clone(&stats), pool.clone(), Arc::clone(&bus), metrics.clone());
+    let mut sampler = Sampler::new(
+        &config,
+        Arc::clone(&stats),
+        pool.clone(),
+        Arc::clone(&bus),
+        metrics.clone(),
+    );
     let mut ticks = tokio::time::interval(TICK);
     if let Some(t) = &telemetry {
         t.guard.readiness().set_ready(true);
@@ -178,20 +196,30 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
     let _ = source.join();
     // Dropping the last publisher ends the consumer once it has read everything.
     drop(stages);
-    let aggregate = consumer.join().map_err(|_| "the consumer service panicked".to_owned())?;
+    let aggregate = consumer
+        .join()
+        .map_err(|_| "the consumer service panicked".to_owned())?;
     let elapsed = started.elapsed();
     let samples = sampler.finish(telemetry.as_ref());
-    let flame = profiler.and_then(|p| p.finish(&config.out, Stats::get(&stats.indexed) as f64 / elapsed.as_secs_f64()));
+    let flame = profiler.and_then(|p| {
+        p.finish(
+            &config.out,
+            Stats::get(&stats.indexed) as f64 / elapsed.as_secs_f64(),
+        )
+    });
     if let Some(e) = failure {
         return Err(e);
     }
     let rows_in_db = match &pool {
-        Some(pool) => Some(pool.count_rows().map_err(|e| format!("counting rows in {}: {e}", config.db.display()))?),
+        Some(pool) => Some(
+            pool.count_rows()
+                .map_err(|e| format!("counting rows in {}: {e}", config.db.display()))?,
+        ),
         None => None,
     };
-    let pool_utilization = pool
-        .as_ref()
-        .map_or(0.0, |p| p.busy_ns() as f64 / 1e9 / (elapsed.as_secs_f64() * p.size() as f64));
+    let pool_utilization = pool.as_ref().map_or(0.0, |p| {
+        p.busy_ns() as f64 / 1e9 / (elapsed.as_secs_f64() * p.size() as f64)
+    });
     let report = Report {
         elapsed,
         blocks: Stats::get(&stats.blocks),
@@ -226,7 +254,10 @@ async fn process_block(stages: &Stages, block: Block) -> Result<(), String> {
     let arrived = block.arrived;
     let height = block.height;
     let verified = decode_and_verify(stages, block).await?;
-    stages.metrics.invalid.increment(u64::from(verified.invalid));
+    stages
+        .metrics
+        .invalid
+        .increment(u64::from(verified.invalid));
     Stats::add(&stages.stats.invalid, u64::from(verified.invalid));
     let (txs, inserted) = match &stages.pool {
         Some(pool) => {
@@ -240,13 +271,20 @@ async fn process_block(stages: &Stages, block: Block) -> Result<(), String> {
     // Per block, never per transaction: every transaction of a block shares its latency.
     let n = txs.len() as u64;
     let latency = arrived.elapsed();
-    stages.metrics.processing.record_many(latency.as_secs_f64(), txs.len());
+    stages
+        .metrics
+        .processing
+        .record_many(latency.as_secs_f64(), txs.len());
     stages.metrics.indexed.increment(n);
     stages.stats.record_latency(latency, n);
     Stats::add(&stages.stats.indexed, n);
     Stats::add(&stages.stats.stored, inserted);
     Stats::add(&stages.stats.blocks, 1);
-    stethoscope::debug!(indexed = n, latency_ms = latency.as_secs_f64() * 1e3, "block indexed");
+    stethoscope::debug!(
+        indexed = n,
+        latency_ms = latency.as_secs_f64() * 1e3,
+        "block indexed"
+    );
     Ok(())
 }
 
@@ -259,17 +297,27 @@ async fn decode_and_verify(stages: &Stages, block: Block) -> Result<verify::Veri
     let pending = if stages.inject == Some(Inject::HotParse) {
         let decoded = decode::decode_block_slowly(&block.raw);
         tokio::task::spawn_blocking(move || {
-            span.in_scope(|| (verify::verify_batch(decoded.txs, kind, &keys), decoded.malformed))
+            span.in_scope(|| {
+                (
+                    verify::verify_batch(decoded.txs, kind, &keys),
+                    decoded.malformed,
+                )
+            })
         })
     } else {
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let decoded = decode::decode_block(&block.raw);
-                (verify::verify_batch(decoded.txs, kind, &keys), decoded.malformed)
+                (
+                    verify::verify_batch(decoded.txs, kind, &keys),
+                    decoded.malformed,
+                )
             })
         })
     };
-    let (mut verified, malformed) = pending.await.map_err(|e| format!("verification failed: {e}"))?;
+    let (mut verified, malformed) = pending
+        .await
+        .map_err(|e| format!("verification failed: {e}"))?;
     verified.invalid += malformed;
     Ok(verified)
 }

@@ -101,7 +101,8 @@ pub(crate) fn run(config: SourceConfig, out: mpsc::Sender<Block>, stop: Arc<Atom
     let mut serial: u64 = 0;
     let mut line = Vec::with_capacity(512);
     loop {
-        if stop.load(Ordering::Relaxed) || config.blocks.is_some_and(|n| height - config.seed >= n) {
+        if stop.load(Ordering::Relaxed) || config.blocks.is_some_and(|n| height - config.seed >= n)
+        {
             return;
         }
         if config.rate > 0 {

@@ -52,7 +52,11 @@ impl Stats {
 
     /// The `q` quantile (0..=1) of recorded latencies, as its bucket's upper bound.
     pub(crate) fn latency_quantile(&self, q: f64) -> Duration {
-        let counts: Vec<u64> = self.latency.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let counts: Vec<u64> = self
+            .latency
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
         let total: u64 = counts.iter().sum();
         if total == 0 {
             return Duration::ZERO;

@@ -50,10 +50,19 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    pub(crate) fn new(config: &Config, stats: Arc<Stats>, pool: Option<Arc<DbPool>>, bus: Arc<Bus>, metrics: Metrics) -> Sampler {
+    pub(crate) fn new(
+        config: &Config,
+        stats: Arc<Stats>,
+        pool: Option<Arc<DbPool>>,
+        bus: Arc<Bus>,
+        metrics: Metrics,
+    ) -> Sampler {
         let bar = if config.status_line {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar
         } else {
             ProgressBar::hidden()
@@ -94,7 +103,10 @@ impl Sampler {
         self.last_indexed = indexed;
         if let Some(pool) = &self.pool {
             let busy = pool.busy_ns();
-            let ratio = ((busy - self.last_pool_busy) as f64 / 1e9 / (since.as_secs_f64() * pool.size() as f64)).clamp(0.0, 1.0);
+            let ratio = ((busy - self.last_pool_busy) as f64
+                / 1e9
+                / (since.as_secs_f64() * pool.size() as f64))
+                .clamp(0.0, 1.0);
             self.last_pool_busy = busy;
             self.metrics.pool_utilization.set(ratio);
             self.samples.pool.push(ratio);
@@ -104,20 +116,33 @@ impl Sampler {
         self.samples.listeners.push(listeners);
         if let Some(sample) = telemetry.and_then(|t| t.guard.runtime_sample()) {
             self.samples.busy.push(sample.busy_ratio);
-            self.samples.max_scheduling_delay = self.samples.max_scheduling_delay.max(sample.max_scheduling_delay);
+            self.samples.max_scheduling_delay = self
+                .samples
+                .max_scheduling_delay
+                .max(sample.max_scheduling_delay);
         }
         self.keep_rss();
     }
 
     fn keep_rss(&mut self) {
         if let Some(rss) = rss_bytes() {
-            self.samples.rss.push((self.started.elapsed().as_secs_f64(), rss));
+            self.samples
+                .rss
+                .push((self.started.elapsed().as_secs_f64(), rss));
         }
     }
 
     fn draw(&self, telemetry: Option<&Telemetry>) {
-        let busy = self.samples.busy.last().map_or("-".to_owned(), |b| format!("{b:.2}"));
-        let pool = self.samples.pool.last().map_or("-".to_owned(), |p| format!("{p:.2}"));
+        let busy = self
+            .samples
+            .busy
+            .last()
+            .map_or("-".to_owned(), |b| format!("{b:.2}"));
+        let pool = self
+            .samples
+            .pool
+            .last()
+            .map_or("-".to_owned(), |p| format!("{p:.2}"));
         let rss = self.samples.rss.last().map_or(0, |r| r.1) >> 20;
         let dropped = telemetry.map_or(0, |t| t.guard.dropped_log_lines());
         let p99 = self.stats.latency_quantile(0.99);
@@ -132,7 +157,10 @@ impl Sampler {
 
     /// Clears the status line and returns what was sampled.
     pub(crate) fn finish(mut self, telemetry: Option<&Telemetry>) -> Samples {
-        self.sample(self.last_sample.elapsed().max(Duration::from_millis(1)), telemetry);
+        self.sample(
+            self.last_sample.elapsed().max(Duration::from_millis(1)),
+            telemetry,
+        );
         self.bar.finish_and_clear();
         self.samples
     }

@@ -34,7 +34,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS transactions (
     nonce     INTEGER NOT NULL
 ) WITHOUT ROWID";
 
-const INSERT: &str = "INSERT INTO transactions (hash, height, idx, sender, recipient, amount, fee, nonce)
+const INSERT: &str =
+    "INSERT INTO transactions (hash, height, idx, sender, recipient, amount, fee, nonce)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (hash) DO NOTHING";
 
 /// Durability and speed settings, applied to every connection.
@@ -177,9 +178,11 @@ impl DbPool {
     pub(crate) fn count_rows(&self) -> Result<u64, String> {
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| e.to_string())?;
-        conn.query_row("SELECT count(*) FROM transactions", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(|e| e.to_string())
+        conn.query_row("SELECT count(*) FROM transactions", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n as u64)
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -1,7 +1,10 @@
 //! Turning stethoscope on for the indexer (one `install` for the indexer, one scoped subscriber
 //! for the consumer service), or leaving everything off for the `--no-telemetry` baseline.
 
-use stethoscope::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter, Gauge, Histogram, Unit};
+use stethoscope::metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Counter,
+    Gauge, Histogram, Unit,
+};
 use stethoscope::{Guard, LogOutput, Stethoscope};
 
 use super::cli::Config;
@@ -13,7 +16,9 @@ pub(crate) const NETWORK: &str = "mainnet";
 pub(crate) const SERVICE_NAME: &str = "indexer";
 
 /// Buckets for `transaction_processing_duration_seconds`.
-const DURATION_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 /// The installed telemetry; dropping it flushes logs and spans.
 #[derive(Debug)]
@@ -25,7 +30,9 @@ pub(crate) struct Telemetry {
 }
 
 fn builder(config: &Config, service: &str) -> Result<stethoscope::Builder, stethoscope::Error> {
-    let mut builder = Stethoscope::builder().from_env()?.with_service_name(service);
+    let mut builder = Stethoscope::builder()
+        .from_env()?
+        .with_service_name(service);
     builder = builder.with_log_output(match &config.log_file {
         Some(path) => LogOutput::File(path.clone()),
         None => LogOutput::Stdout,
@@ -81,9 +88,28 @@ impl Metrics {
 }
 
 fn describe() {
-    describe_counter!("transactions_ingested_total", Unit::Count, "Transactions ingested, by outcome (indexed or invalid) and network.");
-    describe_histogram!("transaction_processing_duration_seconds", Unit::Seconds, "Time from a block's arrival to its transactions being stored and published.");
-    describe_gauge!("db_pool_utilization_ratio", "Share of the database connection pool's time that connections were checked out.");
-    describe_gauge!("indexer_bus_listeners", Unit::Count, "Listeners subscribed to the block bus (live notification streams).");
-    describe_counter!("indexer_messages_consumed_total", Unit::Count, "Messages processed by the consumer service.");
+    describe_counter!(
+        "transactions_ingested_total",
+        Unit::Count,
+        "Transactions ingested, by outcome (indexed or invalid) and network."
+    );
+    describe_histogram!(
+        "transaction_processing_duration_seconds",
+        Unit::Seconds,
+        "Time from a block's arrival to its transactions being stored and published."
+    );
+    describe_gauge!(
+        "db_pool_utilization_ratio",
+        "Share of the database connection pool's time that connections were checked out."
+    );
+    describe_gauge!(
+        "indexer_bus_listeners",
+        Unit::Count,
+        "Listeners subscribed to the block bus (live notification streams)."
+    );
+    describe_counter!(
+        "indexer_messages_consumed_total",
+        Unit::Count,
+        "Messages processed by the consumer service."
+    );
 }
