@@ -23,9 +23,9 @@ use super::telemetry::{self, Metrics, Telemetry};
 use super::tx::Tx;
 use super::verify::{self, KeyCache};
 
-/// Blocks processed concurrently: enough to keep verification, storage and publishing of
-/// different blocks overlapping on 2 cores.
-const WORKERS: usize = 4;
+/// Blocks in flight: enough to keep verification, storage and publishing of different blocks
+/// overlapping on 2 cores, and for the store's group commits to gather several blocks.
+const WORKERS: usize = 32;
 /// Blocks the source may run ahead of the pipeline.
 const SOURCE_BUFFER: usize = 8;
 
@@ -48,6 +48,10 @@ pub(crate) struct Report {
     pub(crate) latency: [Duration; 4],
     /// Mean `db_pool_utilization_ratio` over the run.
     pub(crate) pool_utilization: f64,
+    /// CPU time the process used during the run (user + system, all threads).
+    pub(crate) cpu: Option<std::time::Duration>,
+    /// SQLite transactions committed (group commits).
+    pub(crate) commits: u64,
     pub(crate) sampler: status::Samples,
     pub(crate) flame: Option<Flame>,
     /// Where the doctor's report was written (once stethoscope has a doctor).
@@ -130,6 +134,7 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
     };
     let source_stop = Arc::clone(&stop);
     let started = Instant::now();
+    let cpu_at_start = status::cpu_time();
     let source = std::thread::Builder::new()
         .name("block-source".into())
         .spawn(move || source::run(source_config, blocks_tx, source_stop))
@@ -200,6 +205,9 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         .join()
         .map_err(|_| "the consumer service panicked".to_owned())?;
     let elapsed = started.elapsed();
+    let cpu = status::cpu_time()
+        .zip(cpu_at_start)
+        .map(|(end, start)| end.saturating_sub(start));
     let samples = sampler.finish(telemetry.as_ref());
     let flame = profiler.and_then(|p| {
         p.finish(
@@ -231,6 +239,8 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         aggregate,
         latency: [0.5, 0.9, 0.99, 1.0].map(|q| stats.latency_quantile(q)),
         pool_utilization,
+        cpu,
+        commits: pool.as_ref().map_or(0, |p| p.commits()),
         sampler: samples,
         flame,
         doctor_report: None,

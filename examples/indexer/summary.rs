@@ -42,6 +42,15 @@ pub(crate) fn render(report: &Report) -> String {
         "elapsed",
         format!("{:.2} s", report.elapsed.as_secs_f64()),
     );
+    if let Some(cpu) = report.cpu {
+        // CPU per transaction: the number that survives a noisy, shared machine.
+        let per_tx = cpu.as_secs_f64() * 1e6 / report.indexed.max(1) as f64;
+        row(
+            &mut out,
+            "cpu",
+            format!("{:.2} s, {per_tx:.2} µs per tx", cpu.as_secs_f64()),
+        );
+    }
     row(&mut out, "blocks", group(report.blocks));
     row(&mut out, "indexed", group(report.indexed));
     row(&mut out, "invalid", group(report.invalid));
@@ -89,7 +98,12 @@ pub(crate) fn render(report: &Report) -> String {
         row(
             &mut out,
             "db pool",
-            format!("utilization {:.2}", report.pool_utilization),
+            format!(
+                "utilization {:.2}  {} commits of {} rows on average",
+                report.pool_utilization,
+                group(report.commits),
+                group(report.inserted / report.commits.max(1))
+            ),
         );
     }
     if let (Some(first), Some(last)) = (report.sampler.rss.first(), report.sampler.rss.last()) {
