@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Bytes each listener buffers for its client.
-pub(crate) const LISTENER_BUFFER_BYTES: usize = 16 * 1024;
+pub(crate) const LISTENER_BUFFER_BYTES: usize = 64 * 1024;
 
 /// A subscribed notification stream.
 #[derive(Debug)]
@@ -38,7 +38,9 @@ impl Bus {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let listener = Listener {
             id,
-            send_buffer: vec![0; LISTENER_BUFFER_BYTES],
+            // Filled, not zeroed: zeroed memory may stay unmapped and never show in RSS, while
+            // a real send buffer holds frames.
+            send_buffer: vec![0x20; LISTENER_BUFFER_BYTES],
             delivered: 0,
         };
         self.lock().push(listener);

@@ -57,8 +57,8 @@ pub(crate) struct KafkaSubscription {
     consumer: BaseConsumer,
     progress: Arc<Progress>,
     consumed: u64,
-    /// Keeps `--kafka mock`'s in-process cluster alive.
-    _cluster: Option<MockCluster<'static, DefaultProducerContext>>,
+    /// Keeps `--kafka mock`'s in-process cluster (on its own thread) alive until dropped.
+    _cluster: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl std::fmt::Debug for KafkaSubscription {
@@ -72,10 +72,8 @@ pub(crate) async fn open(brokers: &str) -> Result<(Publisher, Subscription), Str
     let explain =
         |e: KafkaError| format!("Kafka at {brokers:?}: {e}; check --kafka (host:port,... or mock)");
     let (cluster, servers) = if brokers == "mock" {
-        let cluster = MockCluster::new(1).map_err(explain)?;
-        cluster.create_topic(TOPIC, 1, 1).map_err(explain)?;
-        let servers = cluster.bootstrap_servers();
-        (Some(cluster), servers)
+        let (stop, servers) = mock_cluster().map_err(explain)?;
+        (Some(stop), servers)
     } else {
         (None, brokers.to_owned())
     };
@@ -107,6 +105,33 @@ pub(crate) async fn open(brokers: &str) -> Result<(Publisher, Subscription), Str
         Publisher::Kafka(publisher),
         Subscription::Kafka(subscription),
     ))
+}
+
+/// Starts rdkafka's mock cluster on a thread of its own (it cannot move between threads); it
+/// runs until the returned sender is dropped.
+fn mock_cluster() -> Result<(std::sync::mpsc::Sender<()>, String), KafkaError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let started = MockCluster::new(1).and_then(|cluster| {
+            cluster.create_topic(TOPIC, 1, 1)?;
+            Ok(cluster)
+        });
+        match started {
+            Ok(cluster) => {
+                let _ = ready_tx.send(Ok(cluster.bootstrap_servers()));
+                // Returns once the sender is dropped.
+                let _ = stop_rx.recv();
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+            }
+        }
+    });
+    let servers = ready_rx
+        .recv()
+        .unwrap_or(Err(KafkaError::Global(RDKafkaErrorCode::Fail)))?;
+    Ok((stop_tx, servers))
 }
 
 impl KafkaPublisher {

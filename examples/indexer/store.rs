@@ -79,11 +79,14 @@ pub(crate) struct DbPool {
     slow: bool,
 }
 
+/// Where a batch's result goes.
+type Reply = oneshot::Sender<Result<Written, String>>;
+
 /// A batch waiting for a commit, and where its result goes.
 #[derive(Debug)]
 struct Pending {
     txs: Vec<Tx>,
-    reply: oneshot::Sender<Result<Written, String>>,
+    reply: Reply,
 }
 
 /// What one batch write did.
@@ -252,19 +255,13 @@ impl DbPool {
 fn write_batches(
     conn: &Connection,
     batches: Vec<Pending>,
-) -> Result<
-    (),
-    (
-        rusqlite::Error,
-        Vec<oneshot::Sender<Result<Written, String>>>,
-    ),
-> {
+) -> Result<(), (rusqlite::Error, Vec<Reply>)> {
     let mut rows: Vec<(usize, &Tx)> = batches
         .iter()
         .enumerate()
         .flat_map(|(i, b)| b.txs.iter().map(move |t| (i, t)))
         .collect();
-    rows.sort_unstable_by(|a, b| a.1.hash.cmp(&b.1.hash));
+    rows.sort_unstable_by_key(|row| row.1.hash);
     tracing::Span::current().record("rows", rows.len());
     let mut inserted = vec![0u64; batches.len()];
     let result = (|| {
