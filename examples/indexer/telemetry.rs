@@ -51,7 +51,10 @@ pub(crate) fn install(config: &Config) -> Result<Option<Telemetry>, stethoscope:
     }
     let mut indexer = builder(config, SERVICE_NAME)?
         .with_histogram_buckets("transaction_processing_duration_seconds", DURATION_BUCKETS)?
-        .with_operation_stats(true, false);
+        .with_operation_stats(true, false)
+        // Histogram observations queue until the next upkeep: at 250,000 tx/s the default 5 s
+        // lets ~10 MB pile up between drains, which shows as RSS growth.
+        .with_metrics_sample_interval(std::time::Duration::from_secs(1))?;
     if let Some(addr) = config.admin {
         indexer = indexer.with_admin_addr(addr);
     }
