@@ -52,9 +52,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
+// Memory pillar: allocation accounting and live-object counts.
+pub mod alloc;
 mod config;
 mod error;
 mod guard;
+pub mod heap;
 mod init;
 // Profiling pillar: CPU profiles, flame graphs, pprof.
 pub mod logging;
