@@ -54,6 +54,9 @@ pub(super) fn capture() -> Result<HeapProfile, Error> {
     Ok(HeapProfile::new(stacks, pprof_gz))
 }
 
+/// The frame under which everything a capture allocates sits.
+const CAPTURE_FRAME: &str = "stethoscope::heap::jemalloc::capture";
+
 /// Reads the symbolized stacks back out of the pprof jemalloc_pprof wrote, so names come
 /// from one symbolization pass.
 fn stacks_of(pprof_gz: &[u8]) -> Result<Vec<HeapStack>, Error> {
@@ -79,7 +82,7 @@ fn stacks_of(pprof_gz: &[u8]) -> Result<Vec<HeapStack>, Error> {
     let locations: HashMap<u64, &proto::Location> =
         profile.location.iter().map(|l| (l.id, l)).collect();
     let mut stacks = Vec::with_capacity(profile.sample.len());
-    for sample in &profile.sample {
+    'samples: for sample in &profile.sample {
         let mut frames = Vec::with_capacity(sample.location_id.len());
         // Locations are leaf first, and a location's inlined lines innermost first.
         for id in sample.location_id.iter().rev() {
@@ -91,6 +94,11 @@ fn stacks_of(pprof_gz: &[u8]) -> Result<Vec<HeapStack>, Error> {
             }
             for line in location.line.iter().rev() {
                 let name = functions.get(&line.function_id).copied().unwrap_or("?");
+                if name == CAPTURE_FRAME {
+                    // Memory a previous capture kept (the symbolizer's cache of debug info
+                    // loaded on first use) is the profiler's, not the application's.
+                    continue 'samples;
+                }
                 frames.push(name.to_owned());
             }
         }

@@ -162,6 +162,12 @@ fn write_profile(dir: &Path, stamp: u128, profile: &HeapProfile, before: Option<
     }
 }
 
+/// Writes under a temporary name and renames, so whoever watches the directory never reads
+/// a half-written file.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(format!("writing {path:?}"), e))
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| Error::io(format!("writing {path:?}"), e))
 }
