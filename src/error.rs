@@ -156,10 +156,9 @@ impl Error {
     /// compiled in or not active (the admin server answers `501`).
     ///
     /// ```
-    /// # #[cfg(not(feature = "jemalloc"))] {
+    /// // Without the `jemalloc` feature, or jemalloc started without `prof:true`:
     /// let err = stethoscope::heap::HeapProfile::capture().unwrap_err();
     /// assert!(err.is_heap_profiling_unavailable());
-    /// # }
     /// ```
     pub fn is_heap_profiling_unavailable(&self) -> bool {
         matches!(self, Error::HeapProfilingUnavailable { .. })

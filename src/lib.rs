@@ -41,6 +41,7 @@
 //! | OpenTelemetry traces and propagation | `trace` | planned |
 //! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
 //! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
+//! | allocation accounting, live-object counts, snapshot comparison, jemalloc heap profiles | [`alloc`], [`heap`] | available |
 //! | heap profiles, doctor | `heap`, `doctor` | planned |
 //!
 //! # Metrics

@@ -168,10 +168,8 @@ pub struct AllocStats {
 /// called from anywhere, as often as needed.
 ///
 /// ```
-/// // In a binary without `#[global_allocator] static A: Counting<..>`:
-/// # if false {
+/// // This example's binary has no `#[global_allocator] static A: Counting<..>`:
 /// assert_eq!(stethoscope::alloc::stats(), None);
-/// # }
 /// ```
 pub fn stats() -> Option<AllocStats> {
     with_pending(Pending::publish);

@@ -248,7 +248,7 @@ impl fmt::Debug for LiveCount {
     }
 }
 
-/// A [`LiveCount`](heap::LiveCount) for the struct `$type` that will hold it: counts live
+/// A [`LiveCount`](crate::heap::LiveCount) for the struct `$type` that will hold it: counts live
 /// instances under `type_name::<$type>()` and `size_of::<$type>()` bytes, plus `$heap_bytes`
 /// when given. Each call site declares its own `static` counters, so creating one costs two
 /// atomic adds and no lookup.
@@ -259,8 +259,6 @@ impl fmt::Debug for LiveCount {
 /// let cache = Cache { entries: Vec::with_capacity(1024), _live: stethoscope::tracked!(Cache, 1024 * 8) };
 /// # drop(cache);
 /// ```
-///
-/// [`heap::LiveCount`]: crate::heap::LiveCount
 #[macro_export]
 macro_rules! tracked {
     ($type:ty) => {

@@ -227,7 +227,7 @@ pub fn growth(before: &HeapProfile, after: &HeapProfile) -> Vec<StackGrowth> {
             delta: (i128::from(bytes_after) - i128::from(bytes_before)) as i64,
         })
         .collect();
-    rows.sort_by(|a, b| b.delta.cmp(&a.delta));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.delta));
     rows
 }
 
