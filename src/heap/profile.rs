@@ -22,13 +22,25 @@ pub struct HeapStack {
 /// allocator and its profiler turned on (see [`heap`](super) for the three lines). Render with
 /// [`pprof_gz`](Self::pprof_gz) (`go tool pprof`), [`folded`](Self::folded) or
 /// [`flamegraph`](Self::flamegraph); see what grew with [`diff`] and [`growth`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HeapProfile {
     /// Distinct stacks, sorted by frames.
     pub(crate) stacks: Vec<HeapStack>,
     /// The gzip'd pprof jemalloc_pprof produced (addresses, mappings and symbols).
     pub(crate) pprof_gz: Vec<u8>,
     pub(crate) taken_at: SystemTime,
+}
+
+// By hand: the pprof bytes would fill a screen.
+impl std::fmt::Debug for HeapProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeapProfile")
+            .field("stacks", &self.stacks.len())
+            .field("total_bytes", &self.total_bytes())
+            .field("pprof_gz_bytes", &self.pprof_gz.len())
+            .field("taken_at", &self.taken_at)
+            .finish()
+    }
 }
 
 impl HeapProfile {
