@@ -89,6 +89,18 @@ pub enum Error {
         /// What the profiler reported.
         message: String,
     },
+    // -- memory --
+    /// A heap profile was requested but jemalloc's profiler is not compiled in or not active;
+    /// the message says how to turn it on.
+    HeapProfilingUnavailable {
+        /// Which of the conditions is missing.
+        reason: &'static str,
+    },
+    /// jemalloc's heap profile could not be dumped or read.
+    HeapProfiling {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -138,6 +150,18 @@ impl Error {
     /// running; try again when it has finished.
     pub fn is_profiler_busy(&self) -> bool {
         matches!(self, Error::ProfilerBusy)
+    }
+
+    /// Returns `true` if a heap profile was requested where jemalloc's profiler is not
+    /// compiled in or not active (the admin server answers `501`).
+    ///
+    /// ```
+    /// // Without the `jemalloc` feature, or jemalloc started without `prof:true`:
+    /// let err = stethoscope::heap::HeapProfile::capture().unwrap_err();
+    /// assert!(err.is_heap_profiling_unavailable());
+    /// ```
+    pub fn is_heap_profiling_unavailable(&self) -> bool {
+        matches!(self, Error::HeapProfilingUnavailable { .. })
     }
 
     /// Returns `true` if stethoscope (or another global subscriber) was already installed.
@@ -209,6 +233,19 @@ impl fmt::Display for Error {
                 f,
                 "the CPU profiler failed: {message}: make sure no other profiler (another \
                  SIGPROF user) runs in this process"
+            ),
+            Error::HeapProfilingUnavailable { reason } => write!(
+                f,
+                "heap profiles are unavailable: {reason}: build stethoscope with `--features \
+                 jemalloc`, declare `#[global_allocator] static ALLOC: stethoscope::heap::Jemalloc \
+                 = stethoscope::heap::Jemalloc;` in main.rs, and start the process with \
+                 `_RJEM_MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:19` (or export the \
+                 same string as the `_rjem_malloc_conf` symbol, see `stethoscope::heap`)"
+            ),
+            Error::HeapProfiling { message } => write!(
+                f,
+                "the heap profile could not be dumped: {message}: check that the temporary \
+                 directory is writable and that jemalloc was started with `prof:true`"
             ),
         }
     }

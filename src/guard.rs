@@ -264,7 +264,8 @@ impl Guard {
 impl Guard {
     /// A [`Doctor`](crate::doctor::Doctor) wired to this telemetry: it reads the operation
     /// stats when [`Builder::with_operation_stats`](crate::Builder::with_operation_stats) is
-    /// on, and watches the runtime it is observed from.
+    /// on, stethoscope's heap accounting ([`Doctor::with_stethoscope_heap`](crate::doctor::Doctor::with_stethoscope_heap)),
+    /// and watches the runtime it is observed from.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), stethoscope::Error> {
@@ -274,7 +275,7 @@ impl Guard {
     /// # Ok(()) }
     /// ```
     pub fn doctor(&self) -> crate::doctor::Doctor {
-        let doctor = crate::doctor::Doctor::new();
+        let doctor = crate::doctor::Doctor::new().with_stethoscope_heap();
         match &self.operations {
             Some(stats) => doctor.with_operation_stats(stats.clone()),
             None => doctor,

@@ -37,11 +37,11 @@
 //! | pillar | module | status |
 //! |---|---|---|
 //! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
-//! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`) | [`metric`], [`admin`] | available |
-//! | OpenTelemetry traces and propagation | `trace` | planned |
+//! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`, live control under `/debug/`) | [`metric`], [`admin`] | available |
+//! | OpenTelemetry traces (OTLP export), W3C propagation over HTTP and message headers | [`trace`] | available |
 //! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
 //! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
-//! | heap profiles | `heap` | planned |
+//! | allocation accounting, live-object counts, snapshot comparison, jemalloc heap profiles | [`alloc`], [`heap`] | available |
 //! | doctor: findings with causes and recommendations, HTML/JSON/text reports, `/debug/doctor` | [`doctor`] | available |
 //!
 //! # Metrics
@@ -53,9 +53,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
+// Memory pillar: allocation accounting and live-object counts.
+pub mod alloc;
 mod config;
 mod error;
 mod guard;
+pub mod heap;
 mod init;
 // Profiling pillar: CPU profiles, flame graphs, pprof.
 pub mod logging;

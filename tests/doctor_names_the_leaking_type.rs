@@ -74,3 +74,43 @@ fn a_growing_map_is_a_memory_finding_that_names_the_type() {
     assert_eq!(top.type_name, "leaky::Session");
     assert!(top.count_delta() >= 100, "{top:?}");
 }
+
+/// The same leak held in `heap::Tracked`, read through `with_stethoscope_heap` (what
+/// `Guard::doctor` and `/debug/doctor` use): no hand-written input needed.
+#[test]
+fn tracked_types_reach_the_doctor_without_a_closure() {
+    use stethoscope::heap::Tracked;
+    let stop = doctor::Stop::default();
+    let leak = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut cache: HashMap<u64, Tracked<Session>> = HashMap::new();
+            let mut id = 0;
+            while !stop.stopped() {
+                for _ in 0..8 {
+                    id += 1;
+                    let session = Session {
+                        _state: vec![1u8; 64 * 1024],
+                    };
+                    cache.insert(id, Tracked::with_heap_bytes(session, 64 * 1024));
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            cache.len()
+        })
+    };
+    let report = Doctor::new()
+        .with_cpu_profile(false)
+        .with_stethoscope_heap()
+        .observe_blocking(doctor::WINDOW)
+        .unwrap();
+    stop.stop();
+    assert!(leak.join().unwrap() > 0);
+    let memory = doctor::finding(&report, "memory_growth");
+    assert!(
+        memory.subjects[0].ends_with("Session"),
+        "{}",
+        report.to_text()
+    );
+    assert!(report.live_types()[0].type_name.ends_with("Session"));
+}

@@ -102,7 +102,7 @@ fn doctor_for(state: &AdminState, profile: bool) -> Doctor {
     if let Some(stats) = &state.operations {
         doctor = doctor.with_operation_stats(stats.clone());
     }
-    doctor
+    doctor.with_stethoscope_heap()
 }
 
 pub(super) async fn doctor(State(state): State<AdminState>, RawQuery(query): RawQuery) -> Response {

@@ -7,6 +7,8 @@
 //! | `GET /metrics` | Prometheus text format 0.0.4 |
 //! | `GET /debug/pprof/profile?seconds=N` | a CPU profile of the next N seconds (default 10, at most 300) as gzip'd pprof protobuf, for `go tool pprof`; `&frequency=F` Hz (default 99); `409` while another capture runs |
 //! | `GET /debug/pprof/flamegraph?seconds=N` | the same as a flame graph SVG; `&format=folded` for folded stacks, `&icicle=true` upside down, `&threads=true` with thread names as roots |
+//! | `GET /debug/pprof/heap` | a heap profile of the live allocations by call stack as gzip'd pprof (feature `jemalloc`, see [`heap`](crate::heap)); `?format=svg` a flame graph of live bytes, `?format=folded` folded stacks; `501` saying how to enable it when jemalloc's profiler is not compiled in or not active |
+//! | `GET /debug/heap` | live instances and bytes per tracked type ([`heap::snapshot`](crate::heap::snapshot)) and the allocator's totals, as a table |
 //! | `GET /healthz` | `200 ok` while the process runs (never needs the token) |
 //! | `GET /readyz` | `503` until [`Readiness::set_ready`], then `200` |
 //! | `GET`/`PUT /debug/log-level[?ttl=60s]` | the log filter in force; `PUT` replaces it with the directives in the body, for `ttl` or for good |
@@ -24,6 +26,7 @@
 mod auth;
 mod config;
 mod doctor_routes;
+mod heap_routes;
 mod profile_routes;
 mod routes;
 mod server;

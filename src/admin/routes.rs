@@ -53,6 +53,9 @@ pub(crate) fn router(state: AdminState) -> Router {
             "/debug/pprof/flamegraph",
             get(super::profile_routes::flamegraph),
         )
+        // Memory pillar.
+        .route("/debug/pprof/heap", get(super::heap_routes::pprof_heap))
+        .route("/debug/heap", get(super::heap_routes::heap_snapshot))
         .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/debug/operations", get(operations))

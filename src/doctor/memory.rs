@@ -9,28 +9,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// Live objects of one type at one moment, as a live-types input reports them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TypeCount {
-    /// The type's name, e.g. `indexer::Subscriber`.
-    pub type_name: String,
-    /// Live instances.
-    pub count: u64,
-    /// Bytes they hold.
-    pub bytes: u64,
-}
-
-impl TypeCount {
-    /// A row: `count` live instances of `type_name` holding `bytes`.
-    pub fn new(type_name: impl Into<String>, count: u64, bytes: u64) -> Self {
-        TypeCount {
-            type_name: type_name.into(),
-            count,
-            bytes,
-        }
-    }
-}
+/// Live objects of one type at one moment, as a live-types input reports them: the same row
+/// [`heap::snapshot`](crate::heap::snapshot) produces.
+pub use crate::heap::TypeCount;
 
 /// How one type's live count changed over the window, from the first reading to the last.
 #[derive(Clone, Debug, PartialEq)]

@@ -164,6 +164,18 @@ impl Doctor {
         self
     }
 
+    /// Reads stethoscope's own memory accounting: live and allocated bytes from
+    /// [`alloc::stats`](crate::alloc::stats) (when [`Counting`](crate::alloc::Counting) is the
+    /// global allocator; else the memory rule follows RSS) and live objects per type from
+    /// [`heap::snapshot`](crate::heap::snapshot) (types wrapped in
+    /// [`Tracked`](crate::heap::Tracked) or counted with [`tracked!`](crate::tracked)).
+    /// [`Guard::doctor`](crate::Guard::doctor) and `/debug/doctor` turn this on.
+    pub fn with_stethoscope_heap(self) -> Self {
+        self.with_heap_live_bytes(|| crate::alloc::stats().map(|s| s.live_bytes))
+            .with_allocated_bytes(|| crate::alloc::stats().map(|s| s.allocated_bytes))
+            .with_live_types(|| crate::heap::snapshot().types)
+    }
+
     /// Reads live instances per type from `read` about once a second; the memory rule then
     /// names the fastest-growing type, and the report shows the comparison table.
     ///

@@ -86,3 +86,19 @@ pub(crate) fn describe_all() {
         "Recordings folded into the metric's `other` series because it exceeded its label-set cap."
     );
 }
+
+// -- memory pillar: rendered by stethoscope itself (`heap/exposition.rs`) --
+/// Heap bytes allocated and not yet freed, when `alloc::Counting` is the global allocator
+/// (gauge).
+pub const PROCESS_HEAP_LIVE_BYTES: &str = "process_heap_live_bytes";
+/// Heap allocations since the process started (counter).
+pub const PROCESS_HEAP_ALLOCATIONS_TOTAL: &str = "process_heap_allocations_total";
+/// Heap frees since the process started (counter).
+pub const PROCESS_HEAP_FREES_TOTAL: &str = "process_heap_frees_total";
+/// Heap bytes allocated since the process started, freed or not (counter).
+pub const PROCESS_HEAP_ALLOCATED_BYTES_TOTAL: &str = "process_heap_allocated_bytes_total";
+/// Live instances of each type counted by `heap::Tracked` or `tracked!`, labelled `type`
+/// (gauge).
+pub const LIVE_OBJECTS: &str = "live_objects";
+/// Bytes of the live instances of each tracked type, labelled `type` (gauge).
+pub const LIVE_OBJECT_BYTES: &str = "live_object_bytes";

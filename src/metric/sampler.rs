@@ -63,6 +63,8 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .render_into(&mut out);
+        // Memory pillar: allocator totals and live objects per type, read at scrape time.
+        crate::heap::render_metrics_into(&mut out);
         out
     }
 }

@@ -154,7 +154,8 @@ pub fn diff(before: &CpuProfile, after: &CpuProfile) -> Result<Vec<u8>, Error> {
     render(&mut opts, &lines)
 }
 
-fn render(opts: &mut Options<'_>, lines: &[String]) -> Result<Vec<u8>, Error> {
+/// Renders folded `lines` with `opts`; shared with the memory pillar's heap flame graphs.
+pub(crate) fn render(opts: &mut Options<'_>, lines: &[String]) -> Result<Vec<u8>, Error> {
     let mut svg = Vec::new();
     let result = flamegraph::from_lines(opts, lines.iter().map(String::as_str), &mut svg);
     match result {

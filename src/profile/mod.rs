@@ -52,6 +52,8 @@ mod top;
 
 pub use cpu_profile::CpuProfile;
 pub use flamegraph::{diff, FlameGraphOptions};
+// Memory pillar: heap flame graphs render the same way.
+pub(crate) use flamegraph::render as render_flamegraph;
 #[cfg(unix)]
 pub use on_signal::SignalCapture;
 pub use top::TopEntry;

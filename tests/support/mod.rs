@@ -4,6 +4,7 @@
 
 pub(crate) mod collector;
 pub(crate) mod counting_alloc;
+pub(crate) mod leaks;
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
