@@ -38,7 +38,7 @@
 //! |---|---|---|
 //! | structured JSON logs, redaction, span context, non-blocking output | [`logging`] | available |
 //! | Prometheus metrics, process metrics, admin server (`/metrics`, `/healthz`, `/readyz`, live control under `/debug/`) | [`metric`], [`admin`] | available |
-//! | OpenTelemetry traces (OTLP export), W3C propagation over HTTP and message headers | [`trace`] | available |
+//! | OpenTelemetry traces (OTLP export), W3C propagation over HTTP and message headers | [`trace`](mod@trace) | available |
 //! | tokio utilization, scheduling delay, slow operations | [`runtime`] | available |
 //! | CPU profiles, flame graphs, pprof, `/debug/pprof/*` (Unix) | [`profile`] | available |
 //! | allocation accounting, live-object counts, snapshot comparison, jemalloc heap profiles | [`alloc`], [`heap`] | available |

@@ -16,6 +16,9 @@ pub(crate) struct Listener {
     /// Outgoing frames not yet sent to the client.
     send_buffer: Vec<u8>,
     delivered: u64,
+    /// Counts live listeners per type for `heap::snapshot()`, `live_objects{type}` and the
+    /// doctor: the leak shows up as this type growing.
+    _live: stethoscope::heap::LiveCount,
 }
 
 /// Listeners of indexed blocks, shared by the whole indexer.
@@ -42,6 +45,7 @@ impl Bus {
             // a real send buffer holds frames.
             send_buffer: vec![0x20; LISTENER_BUFFER_BYTES],
             delivered: 0,
+            _live: stethoscope::tracked!(Listener, LISTENER_BUFFER_BYTES),
         };
         self.lock().push(listener);
         Subscribed {

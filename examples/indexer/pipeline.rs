@@ -54,7 +54,7 @@ pub(crate) struct Report {
     pub(crate) commits: u64,
     pub(crate) sampler: status::Samples,
     pub(crate) flame: Option<Flame>,
-    /// Where the doctor's report was written (once stethoscope has a doctor).
+    /// Where the doctor's report was written (HTML; a `.txt` beside it).
     pub(crate) doctor_report: Option<PathBuf>,
     pub(crate) bus_listeners: usize,
     /// Keeps telemetry (admin server, logs) alive until the caller drops the report.
@@ -123,6 +123,7 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         .map_err(|e| format!("cannot start the consumer service: {e}"))?;
 
     let profiler = if config.profile { Flame::start() } else { None };
+    let doctor = start_doctor(&config, telemetry.as_ref());
     let stop = Arc::new(AtomicBool::new(false));
     let (blocks_tx, blocks_rx) = mpsc::channel::<Block>(SOURCE_BUFFER);
     let source_config = SourceConfig {
@@ -215,6 +216,7 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
             Stats::get(&stats.indexed) as f64 / elapsed.as_secs_f64(),
         )
     });
+    let doctor_report = doctor.and_then(|d| finish_doctor(d, &config.out));
     if let Some(e) = failure {
         return Err(e);
     }
@@ -243,7 +245,7 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         commits: pool.as_ref().map_or(0, |p| p.commits()),
         sampler: samples,
         flame,
-        doctor_report: None,
+        doctor_report,
         bus_listeners: bus.listeners(),
         telemetry,
         config,
@@ -354,4 +356,56 @@ async fn publish(stages: &Stages, txs: &[Tx], height: u64) -> Result<(), String>
         drop(stream);
     }
     stages.publisher.send(messages).await
+}
+
+/// Watches the run with stethoscope's doctor on its own thread, for the run's duration (less a
+/// margin so the report is ready when the pipeline stops); only for duration-bound runs with
+/// telemetry on. The flame graph's profiler already samples the CPU, so the doctor takes no
+/// second profile then.
+fn start_doctor(
+    config: &Config,
+    telemetry: Option<&telemetry::Telemetry>,
+) -> Option<std::thread::JoinHandle<Result<stethoscope::doctor::Report, stethoscope::Error>>> {
+    let telemetry = telemetry?;
+    if config.blocks.is_some() {
+        return None;
+    }
+    let window = config
+        .duration
+        .saturating_sub(Duration::from_millis(500))
+        .max(Duration::from_secs(1));
+    let doctor = telemetry
+        .guard
+        .doctor()
+        .with_runtime(tokio::runtime::Handle::current())
+        .with_cpu_profile(!config.profile);
+    std::thread::Builder::new()
+        .name("indexer-doctor".into())
+        .spawn(move || doctor.observe_blocking(window))
+        .ok()
+}
+
+/// Writes the doctor's report as `doctor.html` and `doctor.txt` in the run directory.
+fn finish_doctor(
+    doctor: std::thread::JoinHandle<Result<stethoscope::doctor::Report, stethoscope::Error>>,
+    out: &std::path::Path,
+) -> Option<PathBuf> {
+    let report = match doctor.join() {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            stethoscope::warn!(error = %e, "the doctor could not observe the run");
+            return None;
+        }
+        Err(_) => return None,
+    };
+    let html = out.join("doctor.html");
+    let written = std::fs::write(&html, report.to_html())
+        .and_then(|()| std::fs::write(out.join("doctor.txt"), report.to_text()));
+    match written {
+        Ok(()) => Some(html),
+        Err(e) => {
+            stethoscope::warn!(error = %e, path = %html.display(), "cannot write the doctor's report");
+            None
+        }
+    }
 }
