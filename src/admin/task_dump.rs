@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::routes::AdminState;
 
 /// What to do to get task dumps.
+#[cfg_attr(tokio_unstable, allow(dead_code))] // only the fallback answers with it
 pub(crate) const HOW_TO_ENABLE: &str = "task dumps are not available in this build: tokio \
     provides them only when built with RUSTFLAGS=\"--cfg tokio_unstable\" on Linux (x86, x86_64, \
     aarch64 or s390x); stethoscope enables tokio's `taskdump` feature there itself. Rebuild with \
