@@ -65,6 +65,8 @@ pub mod logging;
 pub mod metric;
 mod panic_hook;
 pub mod profile;
+#[cfg(unix)]
+mod signal_listener;
 pub mod trace;
 // Doctor: diagnosis and reports over every other pillar.
 pub mod doctor;

@@ -2,15 +2,13 @@
 //! `--heapsnapshot-signal=SIGUSR2` workflow.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::oneshot;
+use tokio::signal::unix::SignalKind;
 
 use super::{compare, diff, snapshot, HeapProfile, HeapSnapshot};
 use crate::error::Error;
+use crate::signal_listener::SignalListener;
 
 /// While alive, each `SIGUSR2` the process receives writes `heap-<unix ms>.txt` into a
 /// directory: the live-object counts table, the allocator's totals, and the comparison with
@@ -27,8 +25,8 @@ use crate::error::Error;
 #[derive(Debug)]
 #[must_use = "dropping it stops listening for SIGUSR2"]
 pub struct SignalSnapshot {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    // Dropping it stops the thread.
+    _listener: SignalListener,
 }
 
 impl SignalSnapshot {
@@ -41,57 +39,15 @@ impl SignalSnapshot {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating heap snapshot directory {dir:?}"), e))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .map_err(|e| Error::io("building the SIGUSR2 listener's runtime", e))?;
-        let (ready_tx, ready) = mpsc::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("stethoscope-sigusr2".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let mut usr2 = match signal(SignalKind::user_defined2()) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    tokio::spawn(async move {
-                        let mut previous = Previous::default();
-                        while usr2.recv().await.is_some() {
-                            // Dumping and symbolizing block; this thread exists for it.
-                            on_signal(&dir, &mut previous);
-                        }
-                    });
-                    let _ = stopped.await;
-                });
-            })
-            .map_err(|e| Error::io("spawning the SIGUSR2 listener thread", e))?;
-        match ready.recv() {
-            Ok(Ok(())) => Ok(SignalSnapshot {
-                stop: Some(stop),
-                thread: Some(thread),
-            }),
-            Ok(Err(e)) => Err(Error::io("handling SIGUSR2", e)),
-            Err(_) => Err(Error::io(
-                "handling SIGUSR2",
-                std::io::Error::other("the listener thread ended"),
-            )),
-        }
-    }
-}
-
-impl Drop for SignalSnapshot {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let mut previous = Previous::default();
+        let listener = SignalListener::start(SignalKind::user_defined2(), "SIGUSR2", move || {
+            // Dumping and symbolizing block; this thread exists for it.
+            on_signal(&dir, &mut previous);
+            std::future::ready(())
+        })?;
+        Ok(SignalSnapshot {
+            _listener: listener,
+        })
     }
 }
 

@@ -2,16 +2,14 @@
 //! port is not reachable (the Node.js `kill -SIGUSR2` heap-snapshot workflow, for CPU).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::oneshot;
+use tokio::signal::unix::SignalKind;
 
 use super::cpu::{self, DEFAULT_FREQUENCY};
 use super::{CpuProfile, FlameGraphOptions};
 use crate::error::Error;
+use crate::signal_listener::SignalListener;
 
 /// While alive, each `SIGUSR1` the process receives profiles it for a set duration and writes
 /// `cpu-<unix milliseconds>.svg` and `.pb.gz` into a directory, logging both paths (target
@@ -28,8 +26,8 @@ use crate::error::Error;
 #[derive(Debug)]
 #[must_use = "dropping it stops listening for SIGUSR1"]
 pub struct SignalCapture {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    // Dropping it stops the thread; a capture being written finishes first.
+    _listener: SignalListener,
 }
 
 impl SignalCapture {
@@ -50,56 +48,13 @@ impl SignalCapture {
         }
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating profile directory {dir:?}"), e))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .map_err(|e| Error::io("building the SIGUSR1 listener's runtime", e))?;
-        let (ready_tx, ready) = mpsc::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("stethoscope-sigusr1".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let mut usr1 = match signal(SignalKind::user_defined1()) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    tokio::spawn(async move {
-                        while usr1.recv().await.is_some() {
-                            on_signal(&dir, duration).await;
-                        }
-                    });
-                    let _ = stopped.await;
-                });
-            })
-            .map_err(|e| Error::io("spawning the SIGUSR1 listener thread", e))?;
-        match ready.recv() {
-            Ok(Ok(())) => Ok(SignalCapture {
-                stop: Some(stop),
-                thread: Some(thread),
-            }),
-            Ok(Err(e)) => Err(Error::io("handling SIGUSR1", e)),
-            Err(_) => Err(Error::io(
-                "handling SIGUSR1",
-                std::io::Error::other("the listener thread ended"),
-            )),
-        }
-    }
-}
-
-impl Drop for SignalCapture {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Returns at once unless a capture is being written: the runtime drops the listener.
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let listener = SignalListener::start(SignalKind::user_defined1(), "SIGUSR1", move || {
+            let dir = dir.clone();
+            async move { on_signal(&dir, duration).await }
+        })?;
+        Ok(SignalCapture {
+            _listener: listener,
+        })
     }
 }
 
