@@ -5,7 +5,7 @@ mod http;
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use stethoscope::admin::ReadinessRule;
 use stethoscope::{LogOutput, Stethoscope};
@@ -35,15 +35,7 @@ impl Write for Gate {
 }
 
 fn wait_for(addr: std::net::SocketAddr, status: u16) -> http::Response {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = http::get(addr, "/readyz");
-        if r.status == status {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "/readyz stayed {r:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    http::wait_for_status(addr, "/readyz", status, Duration::from_secs(20))
 }
 
 #[test]

@@ -12,15 +12,7 @@ use stethoscope::admin::ReadinessRule;
 use stethoscope::{LogOutput, Stethoscope};
 
 fn wait_for(addr: std::net::SocketAddr, status: u16) -> http::Response {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = http::get(addr, "/readyz");
-        if r.status == status {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "/readyz stayed {r:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    http::wait_for_status(addr, "/readyz", status, Duration::from_secs(30))
 }
 
 #[test]

@@ -100,6 +100,25 @@ pub(crate) fn request_with_body(
     request_raw(addr, method, path, &all, body.as_bytes())
 }
 
+/// Polls `GET path` every 50 ms until it answers `status`; panics with the last answer after
+/// `within`.
+pub(crate) fn wait_for_status(
+    addr: SocketAddr,
+    path: &str,
+    status: u16,
+    within: Duration,
+) -> Response {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let r = get(addr, path);
+        if r.status == status {
+            return r;
+        }
+        assert!(std::time::Instant::now() < deadline, "{path} stayed {r:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub(crate) fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, &[])
 }
