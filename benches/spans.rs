@@ -6,7 +6,12 @@
 //!
 //! ```text
 //! cargo bench --bench spans
+//! cargo bench --bench spans --features jemalloc   # steadier: see below
 //! ```
+//!
+//! With `--features jemalloc` the bench runs on jemalloc, whose cost per allocation does not
+//! drift with the heap's history the way glibc's does (±10 % between runs of one stack here),
+//! so that small differences between stacks, such as the slow-operation layer's, show.
 //!
 //! Both exporting stacks use the same batch processor and a no-op exporter, so the difference
 //! is the layers' own cost on the application thread.
@@ -18,6 +23,10 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use stethoscope::{LogOutput, Stethoscope};
 use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
+
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: stethoscope::heap::Jemalloc = stethoscope::heap::Jemalloc;
 
 #[derive(Debug)]
 struct NoopExporter;

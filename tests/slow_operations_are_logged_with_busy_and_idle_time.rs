@@ -176,3 +176,44 @@ fn the_layer_works_in_a_users_own_registry() {
     let lines = capture.json_lines();
     assert_eq!(slow_lines(&lines).len(), 1, "{lines:?}");
 }
+
+/// The layer keeps span timing in a fixed table; spans beyond it fall back to the registry's
+/// extensions and must be timed just the same.
+#[test]
+fn spans_beyond_the_timing_table_are_timed_too() {
+    let lines = lines_of(Stethoscope::builder(), || {
+        // More live spans than the table's 16,384 slots.
+        let open: Vec<_> = (0..20_000u64)
+            .map(|i| tracing::info_span!("held", i))
+            .collect();
+        let mut timed = Vec::new();
+        for i in 0..64u64 {
+            let span = tracing::info_span!("overflow", i);
+            if i == 63 {
+                let _entered = span.enter();
+                spin(Duration::from_millis(150));
+            }
+            timed.push(span);
+        }
+        std::thread::sleep(Duration::from_millis(120));
+        drop(timed);
+        drop(open);
+    });
+    let slow = slow_lines(&lines);
+    // The 64 spans all lived ≥ 120 ms; the last one also spun for 150 ms inside.
+    let overflow: Vec<_> = slow
+        .iter()
+        .filter(|l| l["span_name"] == "overflow")
+        .collect();
+    assert_eq!(overflow.len(), 64, "{}", overflow.len());
+    let spinner = overflow.iter().find(|l| l["i"] == 63).unwrap();
+    assert!(ms(spinner, "busy_ms") >= 140.0, "{spinner}");
+    assert!(ms(spinner, "idle_ms") >= 100.0, "{spinner}");
+    let others = overflow.iter().filter(|l| l["i"] != 63);
+    assert!(others.clone().all(|l| ms(l, "busy_ms") < 1.0));
+    assert_eq!(
+        slow.iter().filter(|l| l["span_name"] == "held").count(),
+        20_000,
+        "every held span was slow too"
+    );
+}

@@ -186,7 +186,10 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
     let mut failure = None;
     loop {
         tokio::select! {
-            _ = &mut deadline, if !stop.load(Ordering::Relaxed) => stop.store(true, Ordering::Relaxed),
+            _ = &mut deadline, if !stop.load(Ordering::Relaxed) => {
+                sampler.load_ended();
+                stop.store(true, Ordering::Relaxed);
+            }
             _ = ticks.tick() => sampler.tick(telemetry.as_ref()),
             done = workers.join_next() => match done {
                 None => break,
@@ -358,9 +361,10 @@ async fn publish(stages: &Stages, txs: &[Tx], height: u64) -> Result<(), String>
     stages.publisher.send(messages).await
 }
 
-/// Watches the run with stethoscope's doctor on its own thread, for the run's duration (less a
-/// margin so the report is ready when the pipeline stops); only for duration-bound runs with
-/// telemetry on. The flame graph's profiler already samples the CPU, so the doctor takes no
+/// Watches the run with stethoscope's doctor on its own thread, for the run's duration plus a
+/// moment, so that building its report (symbolizing its CPU profile takes tens of MiB for a
+/// second) starts after the load and its end-of-load RSS reading; only for duration-bound runs
+/// with telemetry on. The flame graph's profiler already samples the CPU, so the doctor takes no
 /// second profile then.
 fn start_doctor(
     config: &Config,
@@ -370,10 +374,7 @@ fn start_doctor(
     if config.blocks.is_some() {
         return None;
     }
-    let window = config
-        .duration
-        .saturating_sub(Duration::from_millis(500))
-        .max(Duration::from_secs(1));
+    let window = (config.duration + Duration::from_millis(200)).max(Duration::from_secs(1));
     let doctor = telemetry
         .guard
         .doctor()

@@ -23,6 +23,8 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 pub(crate) struct Samples {
     /// (seconds into the run, resident bytes), once a second.
     pub(crate) rss: Vec<(f64, u64)>,
+    /// RSS when the load stopped (duration-bound runs).
+    pub(crate) rss_at_load_end: Option<u64>,
     /// Runtime busy ratios seen, once a second (telemetry on only).
     pub(crate) busy: Vec<f64>,
     /// The longest scheduling delay seen.
@@ -122,6 +124,12 @@ impl Sampler {
                 .max(sample.max_scheduling_delay);
         }
         self.keep_rss();
+    }
+
+    /// Takes the end-of-load RSS reading (the summary's "end"), before the pipeline drains and
+    /// the reports are built.
+    pub(crate) fn load_ended(&mut self) {
+        self.samples.rss_at_load_end = rss_bytes();
     }
 
     fn keep_rss(&mut self) {

@@ -115,7 +115,7 @@ pub(crate) fn render(report: &Report) -> String {
                 "start {} MiB  warm {} MiB  end {} MiB",
                 first.1 >> 20,
                 warm >> 20,
-                last.1 >> 20
+                report.sampler.rss_at_load_end.unwrap_or(last.1) >> 20
             ),
         );
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::profile::frames::is_library;
 use crate::profile::CpuProfile;
 
 /// An application function and its share of the samples looked at.
@@ -16,57 +17,6 @@ pub(crate) struct HotFrame {
     pub(crate) callee: Option<String>,
     /// Share of the samples looked at, in percent.
     pub(crate) percent: f64,
-}
-
-/// Frames of library code, skipped when looking for the application function responsible.
-const LIBRARY_PREFIXES: &[&str] = &[
-    "std::",
-    "core::",
-    "alloc::",
-    "tokio::",
-    "futures",
-    "tracing",
-    "stethoscope::",
-    "pprof::",
-    "hashbrown::",
-    "<std::",
-    "<core::",
-    "<alloc::",
-    "<tokio::",
-    "<futures",
-    "<tracing",
-    "<hashbrown::",
-    "__",
-    "_start",
-];
-
-/// Whole frame names of the C runtime and the thread entry points.
-const RUNTIME_ENTRY_POINTS: &[&str] = &["main", "clone", "clone3", "start_thread"];
-
-/// Types whose trait impls can only live in the standard library.
-const PRIMITIVES: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
-    "f64", "bool", "char", "str",
-];
-
-fn is_library(frame: &str) -> bool {
-    LIBRARY_PREFIXES.iter().any(|p| frame.starts_with(p))
-        || RUNTIME_ENTRY_POINTS.contains(&frame)
-        || primitive_impl(frame)
-}
-
-/// `<u64 as core::iter::range::Step>::forward_unchecked`, `<[T] as ..>`, `<&str as ..>`.
-fn primitive_impl(frame: &str) -> bool {
-    let Some(inner) = frame.strip_prefix('<') else {
-        return false;
-    };
-    let Some((self_type, _)) = inner.split_once(" as ") else {
-        return false;
-    };
-    let self_type = self_type
-        .trim_start_matches(['&', '*'])
-        .trim_start_matches("mut ");
-    self_type.starts_with('[') || self_type.starts_with('(') || PRIMITIVES.contains(&self_type)
 }
 
 /// Whether a stack ran on a runtime worker: tokio's scheduler loop is on it. (The blocking
@@ -177,11 +127,6 @@ mod tests {
             frames[1].callee.as_deref(),
             Some("core::slice::sort::quicksort")
         );
-        assert!(is_library(
-            "<u64 as core::iter::range::Step>::forward_unchecked"
-        ));
-        assert!(is_library("<&mut [u8] as std::io::Write>::write"));
-        assert!(!is_library("<app::Block as core::fmt::Debug>::fmt"));
         let (anywhere, samples) = in_process(&p, 1);
         assert_eq!(
             (anywhere[0].function.as_str(), samples),

@@ -190,10 +190,6 @@ pub(crate) struct SpanData {
     /// JSON only: `,"span":"<name>","trace_id":"…","span_id":"…"`, what a line inside this span
     /// ends with.
     pub(crate) tail: Vec<u8>,
-    /// Runtime pillar: when the span was created (raw clock ticks), and the ticks it has spent
-    /// entered so far. Kept here so the slow-operation layer needs no extension of its own.
-    pub(crate) opened: u64,
-    pub(crate) busy: AtomicU64,
 }
 
 impl SpanData {
@@ -232,15 +228,6 @@ impl SpanData {
     #[inline]
     pub(crate) fn write_json(&self, out: &mut Vec<u8>, seen: &mut Seen) {
         self.own.write_json(out, seen);
-    }
-
-    /// This span's own field `name` when it holds a non-negative integer.
-    pub(crate) fn own_u64(&self, name: &str) -> Option<u64> {
-        let e = self.own.entries.iter().find(|e| e.name == name)?;
-        std::str::from_utf8(&self.own.json[e.value_start as usize..e.end as usize])
-            .ok()?
-            .parse()
-            .ok()
     }
 
     /// Appends this span's own fields as ` key=value` pairs.
@@ -337,8 +324,6 @@ pub(crate) fn on_new_span<S>(
         trace_state,
         ids_from_otel: false,
         tail,
-        opened: crate::runtime::timing::now(),
-        busy: AtomicU64::new(0),
     });
 }
 

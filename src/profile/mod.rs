@@ -43,6 +43,7 @@
 pub mod cpu;
 mod cpu_profile;
 mod flamegraph;
+pub(crate) mod frames;
 #[cfg(unix)]
 mod on_signal;
 mod pprof_proto;

@@ -43,6 +43,7 @@
 //! (threads, idle threads, queue depth), steals, polls, remote schedules, forced yields and
 //! worker local queue depth (see [`names`]).
 
+mod clock_table;
 mod monitor;
 pub mod names;
 mod operations;

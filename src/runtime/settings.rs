@@ -97,7 +97,6 @@ impl RuntimeSettings {
     }
 
     /// The slow-operation layer, when slow operations, slow polls or operation stats are on.
-    /// It keeps its timing in the output layer's span data.
     pub(crate) fn slow_layer(&self) -> Option<SlowOpLayer> {
         if self.slow.is_none() && self.slow_poll.is_none() && self.stats.is_none() {
             return None;
@@ -106,8 +105,7 @@ impl RuntimeSettings {
         // that slow (name overrides still apply).
         let mut layer = SlowOpLayer::new()
             .with_threshold(self.slow.unwrap_or(Duration::MAX))
-            .with_slow_polls(self.slow_poll)
-            .sharing_span_data();
+            .with_slow_polls(self.slow_poll);
         for (pattern, threshold) in &self.slow_by_name {
             layer = layer.with_threshold_for(pattern, *threshold);
         }

@@ -4,23 +4,24 @@
 use std::fmt;
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use metrics::counter;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
+use tracing::subscriber::Interest;
 use tracing::{Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use super::clock_table::ClockTable;
 use super::names::TOKIO_SLOW_POLLS_TOTAL;
 use super::operations::OperationStats;
 use super::timing::{self, Owner};
 use super::DEFAULT_SLOW_THRESHOLD;
 use crate::logging::glob;
-use crate::logging::span_data::SpanData;
 
 /// The span field that overrides the threshold for one span, in milliseconds: a span created
 /// with `slow_ms = 5` is logged when it takes longer than 5 ms.
@@ -50,23 +51,47 @@ pub const SLOW_MS_FIELD: &str = "slow_ms";
 /// });
 /// ```
 ///
-/// Cost: a clock read and a thread-local push per enter, one span lookup per exit and per
-/// close; see `docs/performance.md`. Inside [`Builder`](crate::Builder)'s stack the timing
-/// lives in the output layer's span data, so span creation costs nothing extra either.
-#[derive(Clone, Debug)]
+/// Cost: a clock read per creation, enter, exit and close, a thread-local push and pop, and
+/// no span lookup: each span's timing sits in a table of the layer's own, found by span id;
+/// see `docs/performance.md`.
+#[derive(Debug)]
 pub struct SlowOpLayer {
     owner: Owner,
+    /// Timing of the spans that found a slot; the others keep an [`OwnTiming`] extension.
+    clocks: Arc<ClockTable>,
     threshold_ns: u64,
     /// `(span-name glob, threshold)`, first match wins; checked only for spans that closed
     /// slower than the smallest threshold.
     by_name: Arc<[(Box<str>, u64)]>,
-    /// Smallest of `threshold_ns` and every `by_name` threshold.
-    min_threshold_ns: u64,
+    /// Smallest of `threshold_ns` and every `by_name` threshold, in raw clock ticks: a span
+    /// that closes faster is dismissed without converting its time.
+    min_threshold_ticks: u64,
     poll_threshold_ns: Option<u64>,
+    /// `poll_threshold_ns` in raw clock ticks.
+    poll_threshold_ticks: u64,
     stats: Option<OperationStats>,
-    /// Time spans in the [`SpanData`] stethoscope's output layer keeps (set by
-    /// [`Builder`](crate::Builder)) instead of an extension of our own.
-    shared: bool,
+    /// Whether some span callsite has a [`SLOW_MS_FIELD`] (learnt in `register_callsite`):
+    /// until one does, creating a span skips looking for the field.
+    slow_ms_callsites: AtomicBool,
+}
+
+/// A clone is a new layer with the same settings: span ids are unique only within one
+/// subscriber, so two subscribers must not share a table or a thread-local stack owner.
+impl Clone for SlowOpLayer {
+    fn clone(&self) -> Self {
+        SlowOpLayer {
+            owner: Owner::next(),
+            clocks: Arc::new(ClockTable::new()),
+            threshold_ns: self.threshold_ns,
+            by_name: Arc::clone(&self.by_name),
+            min_threshold_ticks: self.min_threshold_ticks,
+            poll_threshold_ns: self.poll_threshold_ns,
+            poll_threshold_ticks: self.poll_threshold_ticks,
+            stats: self.stats.clone(),
+            // Callsites are registered again with the subscriber a clone goes into.
+            slow_ms_callsites: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Default for SlowOpLayer {
@@ -80,12 +105,14 @@ impl SlowOpLayer {
     pub fn new() -> Self {
         SlowOpLayer {
             owner: Owner::next(),
+            clocks: Arc::new(ClockTable::new()),
             threshold_ns: nanos(DEFAULT_SLOW_THRESHOLD),
             by_name: Arc::new([]),
-            min_threshold_ns: nanos(DEFAULT_SLOW_THRESHOLD),
+            min_threshold_ticks: timing::ticks_for(nanos(DEFAULT_SLOW_THRESHOLD)),
             poll_threshold_ns: None,
+            poll_threshold_ticks: u64::MAX,
             stats: None,
-            shared: false,
+            slow_ms_callsites: AtomicBool::new(false),
         }
     }
 
@@ -121,6 +148,7 @@ impl SlowOpLayer {
     #[must_use]
     pub fn with_slow_polls(mut self, threshold: Option<Duration>) -> Self {
         self.poll_threshold_ns = threshold.map(nanos);
+        self.poll_threshold_ticks = self.poll_threshold_ns.map_or(u64::MAX, timing::ticks_for);
         self
     }
 
@@ -132,19 +160,13 @@ impl SlowOpLayer {
         self
     }
 
-    /// Keeps timing in the span data of stethoscope's own output layer, which must be in the
-    /// same subscriber, *inside* this layer.
-    pub(crate) fn sharing_span_data(mut self) -> Self {
-        self.shared = true;
-        self
-    }
-
     fn update_min(&mut self) {
-        self.min_threshold_ns = self
+        let min_ns = self
             .by_name
             .iter()
             .map(|(_, t)| *t)
             .fold(self.threshold_ns, u64::min);
+        self.min_threshold_ticks = timing::ticks_for(min_ns);
     }
 
     /// The threshold for a span named `name` without its own [`SLOW_MS_FIELD`].
@@ -156,7 +178,8 @@ impl SlowOpLayer {
     }
 }
 
-/// Per-span timing when the layer is used on its own: kept in the span's registry extensions.
+/// Per-span timing for the spans without a [`ClockTable`] slot (a full table, or a span with
+/// its own [`SLOW_MS_FIELD`]): kept in the span's registry extensions.
 struct OwnTiming {
     opened: u64,
     busy: AtomicU64,
@@ -168,20 +191,30 @@ impl<S> Layer<S> for SlowOpLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if metadata.is_span() && metadata.fields().field(SLOW_MS_FIELD).is_some() {
+            self.slow_ms_callsites.store(true, Ordering::Relaxed);
+        }
+        Interest::always()
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if self.shared {
-            // The output layer's `SpanData` holds the creation time and the busy total.
+        let opened = timing::now();
+        let metadata = attrs.metadata();
+        let own_threshold = self.slow_ms_callsites.load(Ordering::Relaxed)
+            && metadata.fields().field(SLOW_MS_FIELD).is_some();
+        if !own_threshold && self.clocks.open(id.into_u64(), opened, metadata).is_some() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
         let mut slow_ns = None;
-        if attrs.metadata().fields().field(SLOW_MS_FIELD).is_some() {
+        if own_threshold {
             let mut visitor = SlowMs(None);
             attrs.record(&mut visitor);
             slow_ns = visitor.0.map(|ms| ms.saturating_mul(1_000_000));
         }
         span.extensions_mut().insert(OwnTiming {
-            opened: timing::now(),
+            opened,
             busy: AtomicU64::new(0),
             slow_ns,
         });
@@ -196,65 +229,69 @@ where
             return;
         };
         let ticks = end.saturating_sub(start);
-        let Some(span) = ctx.span(id) else { return };
-        {
+        if let Some(slot) = self.clocks.find(id.into_u64()) {
+            self.clocks.add_busy(slot, ticks);
+        } else {
+            let Some(span) = ctx.span(id) else { return };
             let extensions = span.extensions();
-            let busy = if self.shared {
-                extensions.get::<SpanData>().map(|d| &d.busy)
-            } else {
-                extensions.get::<OwnTiming>().map(|t| &t.busy)
+            let Some(timing) = extensions.get::<OwnTiming>() else {
+                return;
             };
-            let Some(busy) = busy else { return };
-            busy.fetch_add(ticks, Ordering::Relaxed);
-        } // released before logging: output layers read the extensions for the event
-        if let Some(limit) = self.poll_threshold_ns {
+            timing.busy.fetch_add(ticks, Ordering::Relaxed);
+        } // the extensions are released before logging: output layers read them for the event
+          // Only a thread running a tokio task has a worker to block.
+        if ticks > self.poll_threshold_ticks && tokio::task::try_id().is_some() {
             let poll_ns = timing::nanos_between(start, end);
-            // Only a thread running a tokio task has a worker to block.
-            if poll_ns > limit && tokio::task::try_id().is_some() {
-                slow_poll(id, span.metadata(), poll_ns);
+            if let (Some(metadata), Some(limit)) = (ctx.metadata(id), self.poll_threshold_ns) {
+                if poll_ns > limit {
+                    slow_poll(id, metadata, poll_ns);
+                }
             }
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        let metadata = span.metadata();
-        let (wall_ns, busy_ns) = {
-            let extensions = span.extensions();
-            let (opened, busy, slow_ns) = if self.shared {
-                let Some(data) = extensions.get::<SpanData>() else {
-                    return;
-                };
-                let slow_ns = metadata
-                    .fields()
-                    .field(SLOW_MS_FIELD)
-                    .and_then(|_| data.own_u64(SLOW_MS_FIELD))
-                    .map(|ms| ms.saturating_mul(1_000_000));
-                (data.opened, &data.busy, slow_ns)
-            } else {
+        let (opened, busy, metadata, slow_ns) = match self.clocks.find(id.into_u64()) {
+            Some(slot) => {
+                let closed = self.clocks.close(slot);
+                (closed.opened, closed.busy, closed.metadata, None)
+            }
+            None => {
+                let Some(span) = ctx.span(&id) else { return };
+                let extensions = span.extensions();
                 let Some(t) = extensions.get::<OwnTiming>() else {
                     return;
                 };
-                (t.opened, &t.busy, t.slow_ns)
-            };
-            let wall_ns = timing::nanos_between(opened, timing::now());
-            let busy_ns = timing::nanos_between(0, busy.load(Ordering::Relaxed)).min(wall_ns);
-            let slow = match slow_ns {
-                Some(limit) => wall_ns > limit,
-                None => {
-                    wall_ns > self.min_threshold_ns && wall_ns > self.threshold_for(metadata.name())
-                }
-            };
-            if let Some(stats) = &self.stats {
-                stats.record_with(metadata.name(), wall_ns, busy_ns, slow);
+                (
+                    t.opened,
+                    t.busy.load(Ordering::Relaxed),
+                    span.metadata(),
+                    t.slow_ns,
+                )
+            } // the extensions are released here: output layers read them for the event
+        };
+        let wall_ticks = timing::now().saturating_sub(opened);
+        // Almost every span: faster than any threshold, and nothing to aggregate.
+        if slow_ns.is_none() && wall_ticks <= self.min_threshold_ticks && self.stats.is_none() {
+            return;
+        }
+        let wall_ns = timing::nanos_between(0, wall_ticks);
+        let busy_ns = timing::nanos_between(0, busy).min(wall_ns);
+        let slow = match slow_ns {
+            Some(limit) => wall_ns > limit,
+            None => {
+                wall_ticks > self.min_threshold_ticks
+                    && wall_ns > self.threshold_for(metadata.name())
             }
-            if !slow {
-                return;
-            }
-            (wall_ns, busy_ns)
-        }; // the extensions lock is released here: output layers read them for the event
-           // Emitted through the thread's current dispatcher, which is the span's own in every
-           // setup but one that closes a span under a different scoped subscriber.
+        };
+        if let Some(stats) = &self.stats {
+            stats.record_with(metadata.name(), wall_ns, busy_ns, slow);
+        }
+        if !slow {
+            return;
+        }
+        // Emitted through the thread's current dispatcher, which is the span's own in every
+        // setup but one that closes a span under a different scoped subscriber.
         tracing::warn!(
             target: "stethoscope::slow",
             parent: &id,

@@ -4,8 +4,9 @@
 //! the same thread (an `Entered` guard is `!Send`; an instrumented future enters and exits
 //! inside one `poll`), so the start of an entry can live in a thread-local stack instead of
 //! the span's registry extensions: entering a span then costs a clock read and a push, not a
-//! span lookup (a sharded-slab access plus an extension lock, ~250 instructions). Only `exit`
-//! looks the span up, to add the entry's duration to the span's shared busy total.
+//! span lookup (a sharded-slab access plus an extension lock, ~300 instructions). `exit` adds
+//! the entry's duration to the span's busy total in the layer's
+//! [`ClockTable`](super::clock_table::ClockTable), which needs no lookup either.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,6 +33,14 @@ pub(crate) fn now() -> u64 {
 #[inline]
 pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
     clock().delta_as_nanos(0, end.saturating_sub(start))
+}
+
+/// `ns` nanoseconds in raw clock ticks (rounded down, saturating), for comparing durations
+/// without scaling every measurement.
+pub(crate) fn ticks_for(ns: u64) -> u64 {
+    const PROBE: u64 = 1 << 32;
+    let probe_ns = u128::from(nanos_between(0, PROBE).max(1));
+    u64::try_from(u128::from(ns) * u128::from(PROBE) / probe_ns).unwrap_or(u64::MAX)
 }
 
 /// Tells apart the span stacks of different layers on one thread: span ids are unique only
@@ -189,6 +198,15 @@ mod tests {
             release.wait();
         });
         assert!(long_entries(0).iter().all(|&(span, _)| span != 42));
+    }
+
+    #[test]
+    fn ticks_for_inverts_nanos_between() {
+        for ns in [1_000u64, 10_000_000, 100_000_000, 3_600_000_000_000] {
+            let back = nanos_between(0, ticks_for(ns));
+            assert!(back <= ns && ns - back <= ns / 1_000 + 2, "{ns} -> {back}");
+        }
+        assert_eq!(ticks_for(u64::MAX), u64::MAX);
     }
 
     #[test]

@@ -172,7 +172,10 @@ fn stuck_stack() -> Result<Option<Vec<String>>, String> {
     Ok(stack.map(|s| {
         let mut frames: Vec<String> = s.frames.iter().rev().cloned().collect();
         // Keep the leaf-most frame that is the application's: what a reader needs first.
-        if let Some(first_own) = frames.iter().position(|f| !is_plumbing(f)) {
+        if let Some(first_own) = frames
+            .iter()
+            .position(|f| !crate::profile::frames::is_library(f))
+        {
             frames.drain(..first_own);
         }
         frames.truncate(STACK_FRAMES);
@@ -183,25 +186,4 @@ fn stuck_stack() -> Result<Option<Vec<String>>, String> {
 #[cfg(not(unix))]
 fn stuck_stack() -> Result<Option<Vec<String>>, String> {
     Err("no stack: CPU sampling needs a Unix target".to_owned())
-}
-
-/// Frames of the standard library, the runtime and tracing, which surround every stack.
-#[cfg(unix)]
-fn is_plumbing(frame: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "std::",
-        "core::",
-        "alloc::",
-        "tokio::",
-        "tracing::",
-        "<tracing",
-        "<core::",
-        "<std::",
-        "<alloc::",
-        "<tokio::",
-        "__",
-        "clock_gettime",
-        "syscall",
-    ];
-    PREFIXES.iter().any(|p| frame.starts_with(p))
 }
