@@ -213,3 +213,31 @@ fn three_level_chains_merge_with_the_nearest_value_winning() {
     assert_eq!(raw.matches("\"x\"").count(), 1, "{raw}");
     assert_eq!(raw.matches("\"only_a\"").count(), 1, "{raw}");
 }
+
+/// Two stethoscope output layers in one subscriber share each span's stored fields; a record
+/// reaches both of them and shows on both outputs, once.
+#[test]
+fn records_show_on_every_output_layer_of_a_subscriber() {
+    use tracing_subscriber::prelude::*;
+    let (first, second) = (support::Capture::default(), support::Capture::default());
+    let subscriber = tracing_subscriber::registry()
+        .with(JsonLayer::new().with_writer(first.clone()))
+        .with(JsonLayer::new().with_writer(second.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("block", txs = tracing::field::Empty, status = "pending");
+        let _e = span.enter();
+        span.record("txs", 3);
+        span.record("status", "done");
+        span.record("txs", 4);
+        tracing::info!("after");
+    });
+    for capture in [first, second] {
+        let lines = capture.json_lines();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["txs"], 4, "{}", lines[0]);
+        assert_eq!(lines[0]["status"], "done", "{}", lines[0]);
+        let text = lines[0].to_string();
+        assert_eq!(text.matches("\"txs\"").count(), 1, "{text}");
+        assert_eq!(text.matches("\"status\"").count(), 1, "{text}");
+    }
+}

@@ -174,6 +174,10 @@ impl FieldList {
 /// Per-span data, written when the span is created or recorded and only copied afterwards.
 #[derive(Debug)]
 pub(crate) struct SpanData {
+    /// The output layer that created this data and renders the span's records into it: every
+    /// stethoscope output layer in a subscriber (JSON, pretty, the flight recorder) is handed
+    /// each `Span::record`, and one merge is enough.
+    renderer: LayerId,
     /// This span's own fields.
     own: FieldList,
     /// This span's fields followed by its ancestors' (nearest wins), as of `chain_records`;
@@ -317,6 +321,7 @@ pub(crate) fn on_new_span<S>(
     };
     let tail = render_tail(span.name(), &ids);
     span.extensions_mut().insert(SpanData {
+        renderer: layer,
         own,
         chain,
         chain_records,
@@ -388,6 +393,13 @@ pub(crate) fn on_record<S>(
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let Some(span) = ctx.span(id) else { return };
+    if span
+        .extensions()
+        .get::<SpanData>()
+        .is_none_or(|d| d.renderer != layer)
+    {
+        return;
+    }
     let keys = keys::lookup(layer, span.metadata(), fields, Style::Json);
     // Rendered before the span's extensions are locked: rendering runs user `Debug` impls,
     // and one that logs or panics (the panic hook logs) must not find the lock held. The

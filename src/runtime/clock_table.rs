@@ -12,13 +12,10 @@
 //! table holds, or an unlucky neighbourhood) is timed the slow way, in its registry
 //! extensions; nothing is lost, it only costs more.
 
-// Two uses, each with its SAFETY note: a zeroed allocation (so unused slots cost no RSS) and
-// storing `&'static Metadata` in an `AtomicPtr`.
+// One use, with its SAFETY note: a zeroed allocation, so that unused slots cost no RSS.
 #![allow(unsafe_code)]
 
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-
-use tracing::Metadata;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Slots in a table: 16,384 × 32 bytes = 512 KiB of address space, touched only as spans use
 /// it. More live timed spans than this fall back to the registry.
@@ -37,7 +34,6 @@ struct Slot {
     opened: AtomicU64,
     /// Ticks spent entered so far.
     busy: AtomicU64,
-    metadata: AtomicPtr<Metadata<'static>>,
 }
 
 /// A claimed slot, by index.
@@ -49,7 +45,6 @@ pub(crate) struct SlotIndex(usize);
 pub(crate) struct Closed {
     pub(crate) opened: u64,
     pub(crate) busy: u64,
-    pub(crate) metadata: &'static Metadata<'static>,
 }
 
 /// See the module documentation. Span ids are unique only within one subscriber, so each
@@ -72,7 +67,7 @@ impl ClockTable {
         // newer than the crate's MSRV.)
         let layout = std::alloc::Layout::array::<Slot>(SLOTS).expect("a fixed, small size");
         // SAFETY: `layout` has a non-zero size. A null result is handled before use. Every
-        // field of `Slot` is an atomic integer or pointer, for which all-zero bytes are a valid
+        // field of `Slot` is an atomic integer, for which all-zero bytes are a valid
         // value, and the pointer was allocated by the global allocator with `Slot`'s array
         // layout, as `Box<[Slot]>` requires to free it.
         let slots = unsafe {
@@ -109,12 +104,7 @@ impl ClockTable {
     /// Claims a slot for span `key` (non-zero), opened at `opened` ticks; `None` when every
     /// candidate slot is taken.
     #[inline]
-    pub(crate) fn open(
-        &self,
-        key: u64,
-        opened: u64,
-        metadata: &'static Metadata<'static>,
-    ) -> Option<SlotIndex> {
+    pub(crate) fn open(&self, key: u64, opened: u64) -> Option<SlotIndex> {
         debug_assert_ne!(key, 0);
         for i in Self::candidates(key) {
             let slot = &self.slots[i];
@@ -126,8 +116,6 @@ impl ClockTable {
             {
                 slot.opened.store(opened, Ordering::Relaxed);
                 slot.busy.store(0, Ordering::Relaxed);
-                slot.metadata
-                    .store(std::ptr::from_ref(metadata).cast_mut(), Ordering::Relaxed);
                 return Some(SlotIndex(i));
             }
         }
@@ -155,9 +143,6 @@ impl ClockTable {
         let closed = Closed {
             opened: slot.opened.load(Ordering::Relaxed),
             busy: slot.busy.load(Ordering::Relaxed),
-            // SAFETY: only `open` stores this pointer, from a `&'static Metadata`, before the
-            // slot's key is visible to `find`, and the slot is not reused until freed below.
-            metadata: unsafe { &*slot.metadata.load(Ordering::Relaxed) },
         };
         // Release: the reads above happen before another span can claim the slot.
         slot.key.store(0, Ordering::Release);
@@ -169,37 +154,16 @@ impl ClockTable {
 mod tests {
     use super::*;
 
-    fn metadata() -> &'static Metadata<'static> {
-        struct Callsite;
-        impl tracing::Callsite for Callsite {
-            fn set_interest(&self, _: tracing::subscriber::Interest) {}
-            fn metadata(&self) -> &Metadata<'_> {
-                &METADATA
-            }
-        }
-        static CALLSITE: Callsite = Callsite;
-        static METADATA: Metadata<'static> = tracing::metadata!(
-            name: "test",
-            target: "test",
-            level: tracing::Level::INFO,
-            fields: &[],
-            callsite: &CALLSITE,
-            kind: tracing::metadata::Kind::SPAN,
-        );
-        &METADATA
-    }
-
     #[test]
     fn a_slot_keeps_its_span_timing_until_closed() {
         let table = ClockTable::new();
-        let slot = table.open(42, 1_000, metadata()).unwrap();
+        let slot = table.open(42, 1_000).unwrap();
         assert_eq!(table.find(42), Some(slot));
         assert_eq!(table.find(43), None);
         table.add_busy(slot, 5);
         table.add_busy(table.find(42).unwrap(), 7);
         let closed = table.close(slot);
         assert_eq!((closed.opened, closed.busy), (1_000, 12));
-        assert_eq!(closed.metadata.name(), "test");
         assert_eq!(table.find(42), None, "freed");
     }
 
@@ -230,19 +194,15 @@ mod tests {
             .collect();
         let slots: Vec<_> = keys[..PROBES]
             .iter()
-            .map(|&k| table.open(k, 0, metadata()).expect("a free candidate"))
+            .map(|&k| table.open(k, 0).expect("a free candidate"))
             .collect();
-        assert_eq!(
-            table.open(keys[PROBES], 0, metadata()),
-            None,
-            "neighbourhood full"
-        );
+        assert_eq!(table.open(keys[PROBES], 0), None, "neighbourhood full");
         // Freeing one in the middle leaves the others findable (no probe chain to break).
         table.close(slots[3]);
         for (i, &k) in keys[..PROBES].iter().enumerate() {
             assert_eq!(table.find(k).is_some(), i != 3);
         }
-        assert!(table.open(keys[PROBES], 0, metadata()).is_some());
+        assert!(table.open(keys[PROBES], 0).is_some());
         assert!(table.find(keys[PROBES]).is_some());
     }
 }

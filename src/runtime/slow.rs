@@ -203,7 +203,7 @@ where
         let metadata = attrs.metadata();
         let own_threshold = self.slow_ms_callsites.load(Ordering::Relaxed)
             && metadata.fields().field(SLOW_MS_FIELD).is_some();
-        if !own_threshold && self.clocks.open(id.into_u64(), opened, metadata).is_some() {
+        if !own_threshold && self.clocks.open(id.into_u64(), opened).is_some() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -251,10 +251,10 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let (opened, busy, metadata, slow_ns) = match self.clocks.find(id.into_u64()) {
+        let (opened, busy, slow_ns) = match self.clocks.find(id.into_u64()) {
             Some(slot) => {
                 let closed = self.clocks.close(slot);
-                (closed.opened, closed.busy, closed.metadata, None)
+                (closed.opened, closed.busy, None)
             }
             None => {
                 let Some(span) = ctx.span(&id) else { return };
@@ -262,12 +262,7 @@ where
                 let Some(t) = extensions.get::<OwnTiming>() else {
                     return;
                 };
-                (
-                    t.opened,
-                    t.busy.load(Ordering::Relaxed),
-                    span.metadata(),
-                    t.slow_ns,
-                )
+                (t.opened, t.busy.load(Ordering::Relaxed), t.slow_ns)
             } // the extensions are released here: output layers read them for the event
         };
         let wall_ticks = timing::now().saturating_sub(opened);
@@ -275,6 +270,10 @@ where
         if slow_ns.is_none() && wall_ticks <= self.min_threshold_ticks && self.stats.is_none() {
             return;
         }
+        // Only spans past the first check pay for a lookup.
+        let Some(metadata) = ctx.metadata(&id) else {
+            return;
+        };
         let wall_ns = timing::nanos_between(0, wall_ticks);
         let busy_ns = timing::nanos_between(0, busy).min(wall_ns);
         let slow = match slow_ns {

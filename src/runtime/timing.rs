@@ -152,19 +152,22 @@ pub(crate) fn exit(owner: Owner, span: u64) -> Option<(u64, u64)> {
     ENTERED
         .try_with(|state| {
             let mut stack = state.stack.try_borrow_mut().ok()?;
-            let at = stack
-                .iter()
-                .rposition(|e| e.owner == owner && e.span == span)?;
             // Almost always the top of the stack: guards drop in reverse order.
-            let entry = stack.remove(at);
+            let entry = match stack.last() {
+                Some(top) if top.owner == owner && top.span == span => stack.pop()?,
+                _ => {
+                    let at = stack
+                        .iter()
+                        .rposition(|e| e.owner == owner && e.span == span)?;
+                    stack.remove(at)
+                }
+            };
+            let end = now();
             state.publish(&stack);
-            if stack[..at]
-                .iter()
-                .any(|e| e.owner == owner && e.span == span)
-            {
+            if stack.iter().any(|e| e.owner == owner && e.span == span) {
                 return None;
             }
-            Some((entry.at, now()))
+            Some((entry.at, end))
         })
         .ok()
         .flatten()
