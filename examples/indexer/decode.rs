@@ -94,12 +94,17 @@ pub(crate) fn decode_block_slowly(raw: &[u8]) -> Decoded {
     out
 }
 
+/// Round trips through text per line in [`normalize_json`]: enough that one block of 1,000
+/// transactions holds a worker for ~50 ms, as a JSON-heavy handler does in the seed's incident
+/// (with 8, a block took ~18 ms and the runtime's delays sat at the doctor's threshold).
+const NORMALIZE_ROUNDS: usize = 24;
+
 /// Parses to a `Value` and round-trips it through text a few times: the hot spot that
 /// `--inject hot-parse` puts on the flame graph.
 #[inline(never)]
 fn normalize_json(line: &[u8]) -> Option<serde_json::Value> {
     let mut value: serde_json::Value = serde_json::from_slice(line).ok()?;
-    for _ in 0..8 {
+    for _ in 0..NORMALIZE_ROUNDS {
         let text = serde_json::to_string_pretty(&value).ok()?;
         value = serde_json::from_str(&text).ok()?;
     }

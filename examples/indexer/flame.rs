@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use stethoscope::profile::cpu::{CpuProfiler, DEFAULT_FREQUENCY};
-use stethoscope::profile::FlameGraphOptions;
+use stethoscope::profile::{CpuProfile, FlameGraphOptions};
 
 /// A capture in progress.
 #[derive(Debug)]
@@ -37,8 +37,20 @@ impl Flame {
 impl Capture {
     /// Stops sampling and writes `cpu.svg` and `cpu.pb.gz` into `dir`.
     pub(crate) fn finish(self, dir: &Path, tx_per_second: f64) -> Option<Flame> {
+        match self.0.stop() {
+            Ok(profile) => Flame::write(&profile, dir, tx_per_second),
+            Err(e) => {
+                stethoscope::warn!(error = %e, "the CPU profile could not be taken");
+                None
+            }
+        }
+    }
+}
+
+impl Flame {
+    /// Writes `profile` as `cpu.svg` and `cpu.pb.gz` into `dir`.
+    pub(crate) fn write(profile: &CpuProfile, dir: &Path, tx_per_second: f64) -> Option<Flame> {
         let written = (|| -> Result<Flame, String> {
-            let profile = self.0.stop().map_err(|e| e.to_string())?;
             let title = format!("indexer: {tx_per_second:.0} tx/s");
             let svg = dir.join("cpu.svg");
             let pprof = dir.join("cpu.pb.gz");

@@ -122,8 +122,14 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
     let consumer = consumer::spawn(subscription, consumer_dispatch, Arc::clone(&stats))
         .map_err(|e| format!("cannot start the consumer service: {e}"))?;
 
-    let profiler = if config.profile { Flame::start() } else { None };
+    // One profiler per run: the doctor's when it watches the run (so that its findings name
+    // functions, and the flame graph is drawn from the same samples), else our own.
     let doctor = start_doctor(&config, telemetry.as_ref());
+    let profiler = if config.profile && doctor.is_none() {
+        Flame::start()
+    } else {
+        None
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let (blocks_tx, blocks_rx) = mpsc::channel::<Block>(SOURCE_BUFFER);
     let source_config = SourceConfig {
@@ -213,13 +219,16 @@ pub(crate) async fn run(config: Config) -> Result<Report, String> {
         .zip(cpu_at_start)
         .map(|(end, start)| end.saturating_sub(start));
     let samples = sampler.finish(telemetry.as_ref());
-    let flame = profiler.and_then(|p| {
-        p.finish(
-            &config.out,
-            Stats::get(&stats.indexed) as f64 / elapsed.as_secs_f64(),
-        )
-    });
-    let doctor_report = doctor.and_then(|d| finish_doctor(d, &config.out));
+    let tx_per_second = Stats::get(&stats.indexed) as f64 / elapsed.as_secs_f64();
+    let mut flame = profiler.and_then(|p| p.finish(&config.out, tx_per_second));
+    let doctor_report = doctor
+        .and_then(|d| finish_doctor(d, &config.out))
+        .map(|(path, report)| {
+            if let Some(profile) = report.profile() {
+                flame = Flame::write(profile, &config.out, tx_per_second);
+            }
+            path
+        });
     if let Some(e) = failure {
         return Err(e);
     }
@@ -365,7 +374,7 @@ async fn publish(stages: &Stages, txs: &[Tx], height: u64) -> Result<(), String>
 /// moment, so that building its report (symbolizing its CPU profile takes tens of MiB for a
 /// second) starts after the load and its end-of-load RSS reading; only for duration-bound runs
 /// with telemetry on. The flame graph's profiler already samples the CPU, so the doctor takes no
-/// second profile then.
+/// profile (the run's flame graph is drawn from the doctor's) unless `--no-profile`.
 fn start_doctor(
     config: &Config,
     telemetry: Option<&telemetry::Telemetry>,
@@ -379,18 +388,19 @@ fn start_doctor(
         .guard
         .doctor()
         .with_runtime(tokio::runtime::Handle::current())
-        .with_cpu_profile(!config.profile);
+        .with_cpu_profile(config.profile);
     std::thread::Builder::new()
         .name("indexer-doctor".into())
         .spawn(move || doctor.observe_blocking(window))
         .ok()
 }
 
-/// Writes the doctor's report as `doctor.html` and `doctor.txt` in the run directory.
+/// Writes the doctor's report as `doctor.html` and `doctor.txt` in the run directory; returns
+/// the HTML's path and the report.
 fn finish_doctor(
     doctor: std::thread::JoinHandle<Result<stethoscope::doctor::Report, stethoscope::Error>>,
     out: &std::path::Path,
-) -> Option<PathBuf> {
+) -> Option<(PathBuf, stethoscope::doctor::Report)> {
     let report = match doctor.join() {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => {
@@ -403,7 +413,7 @@ fn finish_doctor(
     let written = std::fs::write(&html, report.to_html())
         .and_then(|()| std::fs::write(out.join("doctor.txt"), report.to_text()));
     match written {
-        Ok(()) => Some(html),
+        Ok(()) => Some((html, report)),
         Err(e) => {
             stethoscope::warn!(error = %e, path = %html.display(), "cannot write the doctor's report");
             None

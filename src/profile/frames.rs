@@ -2,8 +2,10 @@
 //! which are the application's: reports name the innermost application frame, where a reader
 //! can act.
 
-/// Frames of library code, skipped when looking for the application function responsible.
-const LIBRARY_PREFIXES: &[&str] = &[
+/// Crates whose frames are library code, skipped when looking for the application function
+/// responsible: the standard library, the runtime and the crates most services sit on. A crate
+/// missing here only means its function is named instead of its caller.
+const LIBRARY_CRATES: &[&str] = &[
     "std::",
     "core::",
     "alloc::",
@@ -13,13 +15,12 @@ const LIBRARY_PREFIXES: &[&str] = &[
     "stethoscope::",
     "pprof::",
     "hashbrown::",
-    "<std::",
-    "<core::",
-    "<alloc::",
-    "<tokio::",
-    "<futures",
-    "<tracing",
-    "<hashbrown::",
+    "serde",
+    "hyper::",
+    "axum::",
+    "tower::",
+    "bytes::",
+    "rusqlite::",
     "__",
     "_start",
 ];
@@ -42,8 +43,16 @@ const PRIMITIVES: &[&str] = &[
 
 /// Whether `frame` (a demangled function name) is library code rather than the application's.
 pub(crate) fn is_library(frame: &str) -> bool {
-    LIBRARY_PREFIXES.iter().any(|p| frame.starts_with(p))
+    // `<&mut serde_json::ser::Serializer<W> as ...>::f` belongs to its self type's crate.
+    let path = frame
+        .trim_start_matches('<')
+        .trim_start_matches(['&', '*'])
+        .trim_start_matches("mut ")
+        .trim_start_matches("const ");
+    LIBRARY_CRATES.iter().any(|p| path.starts_with(p))
         || RUNTIME_ENTRY_POINTS.contains(&frame)
+        // Every Rust function has a path; a bare name is C (libc, SQLite's `walChecksumBytes`).
+        || !frame.contains("::")
         || primitive_impl(frame)
 }
 
@@ -77,5 +86,13 @@ mod tests {
         assert!(!is_library("<app::Block as core::fmt::Debug>::fmt"));
         assert!(!is_library("<app::Block>::verify"));
         assert!(!is_library("app::crunch_numbers"));
+        assert!(is_library(
+            "<&mut serde_json::ser::Serializer<W,F> as serde_core::ser::Serializer>::serialize_str"
+        ));
+        assert!(is_library("serde_json::value::de::<impl serde_core::de::Deserialize for serde_json::value::Value>::deserialize"));
+        assert!(is_library("walChecksumBytes"), "C code");
+        assert!(!is_library(
+            "<indexer::decode::Wire as serde_core::de::Deserialize>::deserialize"
+        ));
     }
 }

@@ -61,3 +61,21 @@ pub(crate) fn bounded(name: &str, blocks: u64, txs: u32) -> Config {
     config.profile = false;
     config
 }
+
+/// A run bound by time rather than blocks, so that the doctor watches it: `seconds` of load
+/// with blocks of `txs` transactions.
+pub(crate) fn timed(name: &str, seconds: u64, txs: u32) -> Config {
+    let mut config = bounded(name, 0, txs);
+    config.blocks = None;
+    config.duration = std::time::Duration::from_secs(seconds);
+    config
+}
+
+/// The text rendering of the doctor's report of a run (`doctor.txt` beside `doctor.html`).
+pub(crate) fn doctor_text(report: &pipeline::Report) -> String {
+    let html = report
+        .doctor_report
+        .as_ref()
+        .expect("a time-bound run with telemetry has a doctor's report");
+    std::fs::read_to_string(html.with_file_name("doctor.txt")).expect("doctor.txt is written")
+}
