@@ -46,7 +46,7 @@ done
 median() { sort -t'|' -k1,1n "$work/$1.runs" | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2)'; }
 field() { echo "$1" | cut -d'|' -f"$2"; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f %%", (a / b - 1) * 100 }'; }
-fmt() { printf "%'d" "$1" 2>/dev/null || echo "$1"; }
+fmt() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
 
 echo
 echo "| store | telemetry off | telemetry on | on + 99 Hz profiling | overhead of telemetry | profiling on top | RSS start → warm → end (on + profiling) |"
