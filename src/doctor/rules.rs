@@ -165,12 +165,7 @@ fn runtime_blocked(report: &Report) -> Option<Finding> {
         Evidence::new("probes", "probes", delay.probes as f64, Unit::Count),
     ];
     if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
-        evidence.push(Evidence::new(
-            "runtime_busy_ratio_mean",
-            "busy ratio",
-            busy.mean,
-            Unit::Ratio,
-        ));
+        evidence.push(busy_mean_evidence(busy.mean));
     }
     let (frames, why) = worker_frames(report);
     let names = names_of(&frames);
@@ -209,12 +204,7 @@ fn runtime_saturated(report: &Report) -> Option<Finding> {
         return None;
     }
     let mut evidence = vec![
-        Evidence::new(
-            "runtime_busy_ratio_mean",
-            "busy ratio",
-            busy.mean,
-            Unit::Ratio,
-        ),
+        busy_mean_evidence(busy.mean),
         Evidence::new(
             "runtime_busy_ratio_min",
             "lowest busy ratio",
@@ -230,14 +220,7 @@ fn runtime_saturated(report: &Report) -> Option<Finding> {
             Unit::Count,
         ));
     }
-    if let Some(delay) = report.scheduling_delay {
-        evidence.push(Evidence::new(
-            "scheduling_delay_p99_ms",
-            "scheduling delay p99",
-            delay.p99.as_secs_f64() * 1e3,
-            Unit::Milliseconds,
-        ));
-    }
+    evidence.extend(delay_p99_evidence(report));
     let (frames, why) = worker_frames(report);
     let names = names_of(&frames);
     let target = names
@@ -273,22 +256,10 @@ fn cpu_hot_spot(report: &Report) -> Option<Finding> {
         Severity::Info
     };
     let mut evidence = vec![
-        Evidence::new(
-            "process_cpu_percent_mean",
-            "process CPU",
-            cpu.mean,
-            Unit::Percent,
-        ),
+        cpu_mean_evidence(cpu.mean),
         Evidence::new("cores", "cores", report.cores as f64, Unit::Count),
     ];
-    if let Some(delay) = report.scheduling_delay {
-        evidence.push(Evidence::new(
-            "scheduling_delay_p99_ms",
-            "scheduling delay p99",
-            delay.p99.as_secs_f64() * 1e3,
-            Unit::Milliseconds,
-        ));
-    }
+    evidence.extend(delay_p99_evidence(report));
     let (frames, why) = match &report.profile {
         Some(profile) => {
             let (frames, samples) = hot_frames::in_process(profile, TOP_FRAMES);
@@ -627,31 +598,41 @@ fn allocation_churn(report: &Report) -> Option<Finding> {
     })
 }
 
-fn healthy(report: &Report) -> Finding {
-    let mut evidence = Vec::new();
-    if let Some(delay) = report.scheduling_delay {
-        evidence.push(Evidence::new(
+/// The scheduling delay's p99, as several rules show it.
+fn delay_p99_evidence(report: &Report) -> Option<Evidence> {
+    report.scheduling_delay.map(|delay| {
+        Evidence::new(
             "scheduling_delay_p99_ms",
             "scheduling delay p99",
             delay.p99.as_secs_f64() * 1e3,
             Unit::Milliseconds,
-        ));
-    }
+        )
+    })
+}
+
+/// The runtime's mean busy ratio, as several rules show it.
+fn busy_mean_evidence(mean: f64) -> Evidence {
+    Evidence::new("runtime_busy_ratio_mean", "busy ratio", mean, Unit::Ratio)
+}
+
+/// The process's mean CPU use, as several rules show it.
+fn cpu_mean_evidence(mean: f64) -> Evidence {
+    Evidence::new(
+        "process_cpu_percent_mean",
+        "process CPU",
+        mean,
+        Unit::Percent,
+    )
+}
+
+fn healthy(report: &Report) -> Finding {
+    let mut evidence = Vec::new();
+    evidence.extend(delay_p99_evidence(report));
     if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
-        evidence.push(Evidence::new(
-            "runtime_busy_ratio_mean",
-            "busy ratio",
-            busy.mean,
-            Unit::Ratio,
-        ));
+        evidence.push(busy_mean_evidence(busy.mean));
     }
     if let Some(cpu) = report.summary(Signal::ProcessCpu) {
-        evidence.push(Evidence::new(
-            "process_cpu_percent_mean",
-            "process CPU",
-            cpu.mean,
-            Unit::Percent,
-        ));
+        evidence.push(cpu_mean_evidence(cpu.mean));
     }
     Finding {
         rule: "healthy",
