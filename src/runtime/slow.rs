@@ -251,10 +251,11 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let (opened, busy, slow_ns) = match self.clocks.find(id.into_u64()) {
+        // The fallback path has already looked the span up: its metadata comes along.
+        let (opened, busy, slow_ns, looked_up) = match self.clocks.find(id.into_u64()) {
             Some(slot) => {
                 let closed = self.clocks.close(slot);
-                (closed.opened, closed.busy, None)
+                (closed.opened, closed.busy, None, None)
             }
             None => {
                 let Some(span) = ctx.span(&id) else { return };
@@ -262,7 +263,13 @@ where
                 let Some(t) = extensions.get::<OwnTiming>() else {
                     return;
                 };
-                (t.opened, t.busy.load(Ordering::Relaxed), t.slow_ns)
+                let metadata = Some(span.metadata());
+                (
+                    t.opened,
+                    t.busy.load(Ordering::Relaxed),
+                    t.slow_ns,
+                    metadata,
+                )
             } // the extensions are released here: output layers read them for the event
         };
         let wall_ticks = timing::now().saturating_sub(opened);
@@ -271,7 +278,7 @@ where
             return;
         }
         // Only spans past the first check pay for a lookup.
-        let Some(metadata) = ctx.metadata(&id) else {
+        let Some(metadata) = looked_up.or_else(|| ctx.metadata(&id)) else {
             return;
         };
         let wall_ns = timing::nanos_between(0, wall_ticks);
