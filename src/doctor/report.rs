@@ -53,6 +53,7 @@ pub struct Report {
     pub(crate) profile: Option<CpuProfile>,
     pub(crate) profile_note: Option<String>,
     pub(crate) workers: Option<usize>,
+    pub(crate) longest_poll: Option<Duration>,
     pub(crate) cores: usize,
     pub(crate) findings: Vec<Finding>,
 }
@@ -90,6 +91,7 @@ impl Report {
             profile,
             profile_note,
             workers: recording.workers,
+            longest_poll: recording.longest_poll,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             findings: Vec::new(),
         };
@@ -140,6 +142,13 @@ impl Report {
     /// The scheduling delays the probe measured, or `None` without a runtime.
     pub fn scheduling_delay(&self) -> Option<DelaySummary> {
         self.scheduling_delay
+    }
+
+    /// The longest time any worker of the runtime was seen inside one poll during the window
+    /// (measured on multi-thread runtimes only; `None` otherwise). A worker blocked this way
+    /// stalls every task queued on it even while another worker answers the delay probe.
+    pub fn longest_poll(&self) -> Option<Duration> {
+        self.longest_poll
     }
 
     /// Busy vs idle time per operation during the window, largest total wall time first

@@ -5,7 +5,7 @@
 //!
 //! | rule | fires when | severity |
 //! |---|---|---|
-//! | `runtime_blocked` | scheduling delay p90 ≥ [`SCHEDULING_DELAY_WARNING`] or max ≥ [`SCHEDULING_DELAY_STALL`] | critical when the median ≥ [`SCHEDULING_DELAY_WARNING`] or the max ≥ [`SCHEDULING_DELAY_CRITICAL`], else warning |
+//! | `runtime_blocked` | scheduling delay p90 ≥ [`SCHEDULING_DELAY_WARNING`] or max ≥ [`SCHEDULING_DELAY_STALL`], or a worker inside one poll for ≥ [`LONG_POLL_STALL`] | critical when the median ≥ [`SCHEDULING_DELAY_WARNING`], or the max delay or the longest poll ≥ [`SCHEDULING_DELAY_CRITICAL`], else warning |
 //! | `runtime_saturated` | delay healthy, mean busy ratio ≥ [`SATURATED_BUSY_RATIO`] | warning |
 //! | `cpu_hot_spot` | neither of the above, mean process CPU ≥ [`HOT_SPOT_CPU_PERCENT`] | warning when ≥ [`CPU_SATURATED_SHARE`] of all cores, else info |
 //! | `memory_growth` | heap live bytes (or RSS) grow along a line ([`GROWTH_MIN_R_SQUARED`]) by ≥ [`MEMORY_GROWTH_MIN_BYTES`] and [`MEMORY_GROWTH_MIN_SHARE`], or a type's live count by ≥ [`TYPE_GROWTH_MIN_COUNT`] | warning |
@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::hot_frames::{self, HotFrame};
-use super::report::Report;
+use super::report::{DelaySummary, Report};
 use super::{Evidence, Finding, Severity, Signal, Unit};
 
 /// Fewer samples than this and no trend is trusted: two or three points always fit a line.
@@ -38,6 +38,13 @@ pub const SCHEDULING_DELAY_STALL: Duration = Duration::from_millis(250);
 /// A single scheduling delay this long is critical: every request in flight on the runtime
 /// stalled for a second or more.
 pub const SCHEDULING_DELAY_CRITICAL: Duration = Duration::from_secs(1);
+
+/// A worker seen inside one poll this long blocks the runtime even when the delay probe finds
+/// another worker free: every task queued on it (its LIFO slot cannot be stolen) waits. Half
+/// a second because tokio only publishes a worker's figures every 61 polls: a healthy worker
+/// cannot go that long without publishing unless its polls average 8 ms, which is itself
+/// blocking.
+pub const LONG_POLL_STALL: Duration = Duration::from_millis(500);
 
 /// A mean busy ratio at or above this means the runtime is saturated: the same threshold as
 /// the runtime monitor's "runtime saturated" warning
@@ -126,18 +133,94 @@ pub(crate) fn diagnose(report: &Report) -> Vec<Finding> {
 }
 
 fn runtime_blocked(report: &Report) -> Option<Finding> {
-    let delay = report.scheduling_delay?;
-    if delay.p90 < SCHEDULING_DELAY_WARNING && delay.max < SCHEDULING_DELAY_STALL {
+    let delay = report
+        .scheduling_delay
+        .filter(|d| d.p90 >= SCHEDULING_DELAY_WARNING || d.max >= SCHEDULING_DELAY_STALL);
+    let long_poll = report.longest_poll.filter(|held| *held >= LONG_POLL_STALL);
+    if delay.is_none() && long_poll.is_none() {
         return None;
     }
-    let severity =
-        if delay.p50 >= SCHEDULING_DELAY_WARNING || delay.max >= SCHEDULING_DELAY_CRITICAL {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        };
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let mut evidence = vec![
+    let critical = delay
+        .is_some_and(|d| d.p50 >= SCHEDULING_DELAY_WARNING || d.max >= SCHEDULING_DELAY_CRITICAL)
+        || long_poll.is_some_and(|held| held >= SCHEDULING_DELAY_CRITICAL);
+    let severity = if critical {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    let mut evidence = report
+        .scheduling_delay
+        .map(delay_evidence)
+        .unwrap_or_default();
+    if let Some(held) = report.longest_poll {
+        evidence.push(Evidence::new(
+            "longest_poll_ms",
+            "longest poll",
+            ms(held),
+            Unit::Milliseconds,
+        ));
+    }
+    if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
+        evidence.push(busy_mean_evidence(busy.mean));
+    }
+    let (frames, why) = worker_frames(report);
+    let names = names_of(&frames);
+    let (title, symptom) = match (delay, long_poll) {
+        (Some(d), _) => (
+            format!(
+                "scheduling delay p99 {}",
+                Unit::Milliseconds.format(ms(d.p99))
+            ),
+            format!(
+                "while it runs, tasks that are ready wait for a worker (the probe waited {} at \
+                 p99, {} at worst)",
+                Unit::Milliseconds.format(ms(d.p99)),
+                Unit::Milliseconds.format(ms(d.max)),
+            ),
+        ),
+        (None, Some(held)) => (
+            format!(
+                "one poll held a worker {}",
+                Unit::Milliseconds.format(ms(held))
+            ),
+            format!(
+                "one poll held a worker for {} without yielding, and every task queued on that \
+                 worker waited as long (other workers kept answering the delay probe)",
+                Unit::Milliseconds.format(ms(held)),
+            ),
+        ),
+        (None, None) => unreachable!("returned above"),
+    };
+    let target = names
+        .first()
+        .map_or("the blocking code".to_owned(), |n| format!("`{n}`"));
+    Some(Finding {
+        rule: "runtime_blocked",
+        severity,
+        signal: Some(Signal::SchedulingDelay),
+        title: format!("Runtime blocked by synchronous work ({title})"),
+        evidence,
+        subjects: names,
+        cause: format!(
+            "Synchronous work is running on the runtime's worker threads: {symptom}. {why}"
+        ),
+        recommendation: format!(
+            "Move {target} off the runtime's workers: wrap blocking calls in \
+             `tokio::task::spawn_blocking`, run CPU-heavy work on a rayon pool (or \
+             `spawn_blocking`) and await its result, and break long loops with \
+             `tokio::task::yield_now().await`."
+        ),
+    })
+}
+
+/// Milliseconds, as evidence is written.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The probe's delays, as the `runtime_blocked` rule shows them.
+fn delay_evidence(delay: DelaySummary) -> Vec<Evidence> {
+    vec![
         Evidence::new(
             "scheduling_delay_p50_ms",
             "scheduling delay p50",
@@ -163,39 +246,7 @@ fn runtime_blocked(report: &Report) -> Option<Finding> {
             Unit::Milliseconds,
         ),
         Evidence::new("probes", "probes", delay.probes as f64, Unit::Count),
-    ];
-    if let Some(busy) = report.summary(Signal::RuntimeBusyRatio) {
-        evidence.push(busy_mean_evidence(busy.mean));
-    }
-    let (frames, why) = worker_frames(report);
-    let names = names_of(&frames);
-    let cause = format!(
-        "Synchronous work is running on the runtime's worker threads: while it runs, tasks that \
-         are ready wait for a worker (the probe waited {} at p99, {} at worst). {why}",
-        Unit::Milliseconds.format(ms(delay.p99)),
-        Unit::Milliseconds.format(ms(delay.max)),
-    );
-    let target = names
-        .first()
-        .map_or("the blocking code".to_owned(), |n| format!("`{n}`"));
-    Some(Finding {
-        rule: "runtime_blocked",
-        severity,
-        signal: Some(Signal::SchedulingDelay),
-        title: format!(
-            "Runtime blocked by synchronous work (scheduling delay p99 {})",
-            Unit::Milliseconds.format(ms(delay.p99))
-        ),
-        evidence,
-        subjects: names,
-        cause,
-        recommendation: format!(
-            "Move {target} off the runtime's workers: wrap blocking calls in \
-             `tokio::task::spawn_blocking`, run CPU-heavy work on a rayon pool (or \
-             `spawn_blocking`) and await its result, and break long loops with \
-             `tokio::task::yield_now().await`."
-        ),
-    })
+    ]
 }
 
 fn runtime_saturated(report: &Report) -> Option<Finding> {

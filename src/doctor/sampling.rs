@@ -11,6 +11,7 @@ use super::memory::{MemoryInputs, TypeCount};
 use super::probe::Probe;
 use super::Signal;
 use crate::metric::process::ProcessSample;
+use crate::runtime::worker_clock::{busy_between, WorkerClock};
 use crate::runtime::{OperationStats, OperationSummary};
 
 /// Every signal at one moment of the window; `None` where there is no source (no runtime, no
@@ -79,13 +80,16 @@ pub(crate) struct Recording {
     /// Per-operation busy/idle time during the window, with slow calls.
     pub(crate) operations: Vec<(OperationSummary, u64)>,
     pub(crate) workers: Option<usize>,
+    /// The longest any worker was seen running inside one poll (multi-thread runtimes only).
+    pub(crate) longest_poll: Option<Duration>,
 }
 
 /// The previous readings, for the per-interval rates.
 struct Previous {
     at: Instant,
     cpu_seconds: Option<f64>,
-    worker_busy: Vec<Duration>,
+    /// The runtime's workers, with the busy totals of the previous sample.
+    workers: Option<(WorkerClock, Vec<Duration>)>,
     allocated: Option<u64>,
 }
 
@@ -98,7 +102,11 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
     let mut previous = Previous {
         at: start,
         cpu_seconds: ProcessSample::read().cpu_seconds,
-        worker_busy: worker_busy(plan.runtime.as_ref()),
+        workers: plan.runtime.as_ref().map(|handle| {
+            let clock = WorkerClock::new(handle);
+            let busy = clock.busy_totals();
+            (clock, busy)
+        }),
         allocated: plan.memory.allocated_bytes.as_ref().and_then(|f| f()),
     };
     let mut recording = Recording {
@@ -123,6 +131,7 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
         let now = Instant::now();
         let (delays, waiting) = probe.take(now);
         let mut sample = read(plan, &mut previous, now, start);
+        recording.longest_poll = recording.longest_poll.max(longest_poll(&previous, now));
         if plan.runtime.is_some() {
             sample.scheduling_delay = delays.iter().copied().chain(waiting).max();
         }
@@ -151,6 +160,20 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
     recording
 }
 
+/// The longest any worker has been inside one poll at `now`: the probe cannot see a worker
+/// blocked while another one is free to run it, yet every task queued on the blocked worker
+/// (its LIFO slot cannot be stolen) waits.
+fn longest_poll(previous: &Previous, now: Instant) -> Option<Duration> {
+    let (clock, _) = previous.workers.as_ref()?;
+    if !clock.credits_frozen() {
+        return None;
+    }
+    (0..clock.num_workers())
+        .filter_map(|w| clock.frozen(w, now))
+        .map(|(held, _)| held)
+        .max()
+}
+
 /// One sample of everything but the probe and the slow-operation count.
 fn read(plan: &Plan, previous: &mut Previous, now: Instant, start: Instant) -> Sample {
     let wall = now.saturating_duration_since(previous.at).as_secs_f64();
@@ -167,21 +190,20 @@ fn read(plan: &Plan, previous: &mut Previous, now: Instant, start: Instant) -> S
         }
     }
     previous.cpu_seconds = process.cpu_seconds;
-    if let Some(handle) = &plan.runtime {
-        let busy = worker_busy(Some(handle));
-        let delta: Duration = busy
-            .iter()
-            .zip(&previous.worker_busy)
-            .map(|(now, before)| now.saturating_sub(*before))
-            .sum();
-        let capacity = wall * busy.len().max(1) as f64;
+    if let Some((clock, before)) = &mut previous.workers {
+        // Busy time from the worker clock: a worker stuck inside one poll publishes nothing
+        // until the poll ends, and the window may end first.
+        clock.observe(now);
+        let after = clock.busy_totals();
+        let delta: Duration = busy_between(before, &after).iter().sum();
+        let capacity = wall * after.len().max(1) as f64;
         if capacity > 0.0 {
             // tokio accounts a batch of polls when it ends, so one interval can receive a
             // little of the previous one's busy time: clamp.
             sample.runtime_busy_ratio = Some((delta.as_secs_f64() / capacity).clamp(0.0, 1.0));
         }
-        previous.worker_busy = busy;
-        sample.alive_tasks = Some(handle.metrics().num_alive_tasks() as u64);
+        *before = after;
+        sample.alive_tasks = Some(clock.metrics().num_alive_tasks() as u64);
     }
     if let Some(live) = &plan.memory.live_bytes {
         sample.heap_live_bytes = live();
@@ -198,14 +220,4 @@ fn read(plan: &Plan, previous: &mut Previous, now: Instant, start: Instant) -> S
     }
     previous.at = now;
     sample
-}
-
-fn worker_busy(handle: Option<&Handle>) -> Vec<Duration> {
-    let Some(handle) = handle else {
-        return Vec::new();
-    };
-    let metrics = handle.metrics();
-    (0..metrics.num_workers())
-        .map(|w| metrics.worker_total_busy_duration(w))
-        .collect()
 }

@@ -11,6 +11,9 @@ use crate::error::Error;
 pub(crate) struct Stack {
     /// The thread's name (or id when unnamed).
     pub(crate) thread: String,
+    /// The sampled thread's `pthread_self()`, to tell threads of one name apart (`0` when
+    /// unknown, as in folded stacks read back).
+    pub(crate) thread_id: u64,
     /// Demangled function names, outermost (root) first, the running function last.
     pub(crate) frames: Vec<String>,
     pub(crate) samples: u64,
@@ -37,7 +40,9 @@ impl CpuProfile {
         start: SystemTime,
     ) -> Self {
         // A stable order makes every rendering of the same profile byte-identical.
-        stacks.sort_by(|a, b| (&a.frames, &a.thread).cmp(&(&b.frames, &b.thread)));
+        stacks.sort_by(|a, b| {
+            (&a.frames, &a.thread, a.thread_id).cmp(&(&b.frames, &b.thread, b.thread_id))
+        });
         CpuProfile {
             stacks,
             duration,
@@ -80,6 +85,7 @@ impl CpuProfile {
             };
             stacks.push(Stack {
                 thread: String::new(),
+                thread_id: 0,
                 frames: stack.split(';').map(str::to_owned).collect(),
                 samples,
             });
@@ -113,24 +119,32 @@ impl CpuProfile {
         self.folded_lines(false).join("\n") + "\n"
     }
 
-    /// Folded lines, optionally with the thread's name as the root frame.
+    /// Folded lines, optionally with the thread's name as the root frame. Stacks that fold
+    /// to the same text (the same frames on threads the line does not tell apart) are one
+    /// line: the stacks are sorted, so they are adjacent.
     pub(crate) fn folded_lines(&self, thread_roots: bool) -> Vec<String> {
-        self.stacks
-            .iter()
-            .filter(|s| s.samples > 0)
-            .map(|stack| {
-                let mut line = String::new();
-                if thread_roots {
-                    line.push_str(&sanitize(&stack.thread));
+        let mut lines: Vec<(String, u64)> = Vec::new();
+        for stack in self.stacks.iter().filter(|s| s.samples > 0) {
+            let mut line = String::new();
+            if thread_roots {
+                line.push_str(&sanitize(&stack.thread));
+                line.push(';');
+            }
+            for (i, frame) in stack.frames.iter().enumerate() {
+                if i > 0 {
                     line.push(';');
                 }
-                for (i, frame) in stack.frames.iter().enumerate() {
-                    if i > 0 {
-                        line.push(';');
-                    }
-                    line.push_str(&sanitize(frame));
-                }
-                let _ = write!(line, " {}", stack.samples);
+                line.push_str(&sanitize(frame));
+            }
+            match lines.last_mut() {
+                Some((last, samples)) if *last == line => *samples += stack.samples,
+                _ => lines.push((line, stack.samples)),
+            }
+        }
+        lines
+            .into_iter()
+            .map(|(mut line, samples)| {
+                let _ = write!(line, " {samples}");
                 line
             })
             .collect()
@@ -167,6 +181,7 @@ mod tests {
         let profile = CpuProfile::new(
             vec![Stack {
                 thread: "worker;1".into(),
+                thread_id: 1,
                 frames: vec!["a;b".into(), "c".into()],
                 samples: 2,
             }],

@@ -56,7 +56,7 @@ impl Sampler {
             message: e.to_string(),
         })?;
         // Different addresses in one function fold into one stack once named.
-        let mut merged: HashMap<(String, Vec<String>), u64> = HashMap::new();
+        let mut merged: HashMap<(String, u64, Vec<String>), u64> = HashMap::new();
         for (frames, count) in &report.data {
             // pprof-rs lists frames leaf first and, within a frame, inlined callees first.
             let mut names: Vec<String> = frames
@@ -67,14 +67,15 @@ impl Sampler {
                 .collect();
             drop_signal_frames(&mut names);
             names.reverse();
-            let key = (frames.thread_name_or_id(), names);
+            let key = (frames.thread_name_or_id(), frames.thread_id, names);
             *merged.entry(key).or_default() += (*count).max(0) as u64;
         }
         drop(self.guard); // stops the timer before the (slow) conversion below returns
         let stacks = merged
             .into_iter()
-            .map(|((thread, frames), samples)| Stack {
+            .map(|((thread, thread_id, frames), samples)| Stack {
                 thread,
+                thread_id,
                 frames,
                 samples,
             })

@@ -35,9 +35,10 @@
 //! # What tokio exposes on stable and what needs `--cfg tokio_unstable`
 //!
 //! On stable tokio the sampler publishes busy ratios (runtime and per worker), workers, alive
-//! tasks, global queue depth and park counts. Busy time is accounted by tokio when a worker
-//! finishes a batch of polls, so a task that blocks a worker for longer than an interval shows
-//! up as busy only once it yields; the scheduling-delay probe sees it at once.
+//! tasks, global queue depth and park counts. tokio publishes a worker's busy time only when
+//! the worker parks or runs its maintenance, never from inside a poll; the sampler counts a
+//! worker that has run without publishing (one that is stuck inside a poll) as busy for that
+//! time, so a blocked runtime reads as busy (≈ 1.0) while it is blocked, not after.
 //!
 //! Built with `RUSTFLAGS="--cfg tokio_unstable"`, the sampler also publishes the blocking pool
 //! (threads, idle threads, queue depth), steals, polls, remote schedules, forced yields and
@@ -54,11 +55,14 @@ pub(crate) mod saturation;
 mod settings;
 mod slow;
 mod tasks;
+mod thread_id;
 pub(crate) mod timing;
 #[cfg(tokio_unstable)]
 mod unstable;
 #[cfg_attr(not(unix), allow(dead_code))]
 mod watchdog;
+// The doctor reads busy time through it too.
+pub(crate) mod worker_clock;
 
 use std::time::Duration;
 

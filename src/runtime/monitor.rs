@@ -13,6 +13,7 @@ use super::names;
 use super::probe::ProbeStats;
 use super::sample::{ratio, RuntimeSample};
 use super::watchdog::Watchdog;
+use super::worker_clock::{busy_between, WorkerClock};
 use super::{
     DEFAULT_BLOCKED_THRESHOLD, DEFAULT_PROBE_INTERVAL, DEFAULT_RUNTIME_SAMPLE_INTERVAL,
     DEFAULT_SATURATION_THRESHOLD,
@@ -226,12 +227,10 @@ impl Sampler {
     }
 
     fn run(&self, stopped: &mpsc::Receiver<()>) {
-        let runtime = self.handle.metrics();
-        let handles = Handles::register(runtime.num_workers());
+        let mut clock = WorkerClock::new(&self.handle);
+        let handles = Handles::register(clock.num_workers());
         let mut intervals = tokio_metrics::RuntimeMonitor::new(&self.handle).intervals();
-        let mut worker_busy: Vec<Duration> = (0..runtime.num_workers())
-            .map(|w| runtime.worker_total_busy_duration(w))
-            .collect();
+        let mut worker_busy = clock.busy_totals();
         #[cfg(tokio_unstable)]
         let unstable = super::unstable::Unstable::register();
         let took =
@@ -240,7 +239,7 @@ impl Sampler {
         let mut watchdog = self
             .options
             .blocked_threshold
-            .map(|t| Watchdog::new(&runtime, t));
+            .map(|t| Watchdog::new(clock.num_workers(), t));
 
         let start = Instant::now();
         let mut next_sample = start + self.options.interval;
@@ -257,9 +256,10 @@ impl Sampler {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
             let now = Instant::now();
+            clock.observe(now);
             if let (Some(due), Some(dog)) = (next_watch, watchdog.as_mut()) {
                 if now >= due {
-                    dog.check(&runtime);
+                    dog.check(&clock, now);
                     // After the check: reporting a block takes a 100 ms stack capture.
                     next_watch = Some(next_after(due, dog.period(), Instant::now()));
                 }
@@ -276,12 +276,15 @@ impl Sampler {
                 let Some(interval) = intervals.next() else {
                     return;
                 };
+                // Busy time from the clock, not tokio's published totals: a worker frozen
+                // inside one poll publishes nothing until the poll ends, yet it is busy.
+                let busy_totals = clock.busy_totals();
+                let busy = busy_between(&worker_busy, &busy_totals);
+                worker_busy = busy_totals;
+                let workers = u32::try_from(busy.len().max(1)).unwrap_or(u32::MAX);
                 let mut sample = RuntimeSample {
-                    busy_ratio: ratio(
-                        interval.total_busy_duration,
-                        interval.elapsed
-                            * u32::try_from(interval.workers_count.max(1)).unwrap_or(u32::MAX),
-                    ),
+                    busy_ratio: ratio(busy.iter().sum(), interval.elapsed * workers),
+                    worker_busy_ratios: busy.iter().map(|b| ratio(*b, interval.elapsed)).collect(),
                     workers: interval.workers_count,
                     alive_tasks: interval.live_tasks_count,
                     global_queue_depth: interval.global_queue_depth,
@@ -289,14 +292,6 @@ impl Sampler {
                     elapsed: interval.elapsed,
                     ..RuntimeSample::default()
                 };
-                for (w, previous) in worker_busy.iter_mut().enumerate() {
-                    let total = runtime.worker_total_busy_duration(w);
-                    let busy = total.saturating_sub(*previous);
-                    *previous = total;
-                    sample
-                        .worker_busy_ratios
-                        .push(ratio(busy, interval.elapsed));
-                }
                 (sample.max_scheduling_delay, sample.probes) = self.probe.take();
                 self.publish(&handles, &sample);
                 super::tasks::publish_task_groups();

@@ -71,6 +71,8 @@ struct ThreadSlot {
     /// `0`: no span entered.
     span: AtomicU64,
     since: AtomicU64,
+    /// The thread's id as the CPU sampler records it ([`super::thread_id::current`]).
+    thread: u64,
 }
 
 /// Every live thread's slot; dead ones are pruned when read.
@@ -83,7 +85,10 @@ struct ThreadState {
 
 impl ThreadState {
     fn register() -> ThreadState {
-        let slot = Arc::new(ThreadSlot::default());
+        let slot = Arc::new(ThreadSlot {
+            thread: super::thread_id::current(),
+            ..ThreadSlot::default()
+        });
         SLOTS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -110,9 +115,19 @@ thread_local! {
     static ENTERED: ThreadState = ThreadState::register();
 }
 
-/// Spans that some thread has been inside, without a break, for at least `threshold_ns`:
-/// `(innermost span id, nanoseconds since the outermost entry began)`.
-pub(crate) fn long_entries(threshold_ns: u64) -> Vec<(u64, u64)> {
+/// A thread that has been inside one span entry, without a break, for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LongEntry {
+    /// The innermost span entered.
+    pub(crate) span: u64,
+    /// Nanoseconds since the thread's outermost entry began.
+    pub(crate) held_ns: u64,
+    /// The thread, as the CPU sampler identifies it ([`super::thread_id::current`]).
+    pub(crate) thread: u64,
+}
+
+/// Threads that have been inside a span entry, without a break, for at least `threshold_ns`.
+pub(crate) fn long_entries(threshold_ns: u64) -> Vec<LongEntry> {
     let now = now();
     let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
     slots.retain(|s| s.strong_count() > 0);
@@ -121,8 +136,12 @@ pub(crate) fn long_entries(threshold_ns: u64) -> Vec<(u64, u64)> {
         .filter_map(Weak::upgrade)
         .filter_map(|slot| {
             let span = slot.span.load(Ordering::Relaxed);
-            let held = nanos_between(slot.since.load(Ordering::Relaxed), now);
-            (span != 0 && held >= threshold_ns).then_some((span, held))
+            let held_ns = nanos_between(slot.since.load(Ordering::Relaxed), now);
+            (span != 0 && held_ns >= threshold_ns).then_some(LongEntry {
+                span,
+                held_ns,
+                thread: slot.thread,
+            })
         })
         .collect()
 }
@@ -194,13 +213,12 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
             let long = long_entries(10_000_000);
             assert!(
-                long.iter()
-                    .any(|&(span, ns)| span == 42 && ns >= 10_000_000),
+                long.iter().any(|e| e.span == 42 && e.held_ns >= 10_000_000),
                 "{long:?}"
             );
             release.wait();
         });
-        assert!(long_entries(0).iter().all(|&(span, _)| span != 42));
+        assert!(long_entries(0).iter().all(|e| e.span != 42));
     }
 
     #[test]

@@ -23,10 +23,10 @@
 use std::time::{Duration, Instant};
 
 use metrics::{counter, Counter};
-use tokio::runtime::RuntimeMetrics;
 
 use super::names::TOKIO_BLOCKED_POLLS_TOTAL;
-use super::timing;
+use super::timing::{self, LongEntry};
+use super::worker_clock::WorkerClock;
 
 /// How long the stack capture samples the stuck thread.
 const CAPTURE: Duration = Duration::from_millis(100);
@@ -39,34 +39,18 @@ const STACK_FRAMES: usize = 16;
 /// 3 × threshold / 61 (5 ms at 100 ms).
 pub(crate) const UNINSTRUMENTED_FACTOR: u32 = 3;
 
-/// What one worker last published, and since when it has not changed.
-#[derive(Clone, Copy)]
-struct Worker {
-    park_unpark: u64,
-    busy: Duration,
-    since: Instant,
-    reported: bool,
-}
-
 pub(crate) struct Watchdog {
     threshold: Duration,
-    workers: Vec<Worker>,
+    /// Per worker: the start of the freeze already reported, so one freeze is reported once.
+    reported: Vec<Option<Instant>>,
     blocked: Counter,
 }
 
 impl Watchdog {
-    pub(crate) fn new(metrics: &RuntimeMetrics, threshold: Duration) -> Watchdog {
-        let now = Instant::now();
+    pub(crate) fn new(workers: usize, threshold: Duration) -> Watchdog {
         Watchdog {
             threshold,
-            workers: (0..metrics.num_workers())
-                .map(|w| Worker {
-                    park_unpark: metrics.worker_park_unpark_count(w),
-                    busy: metrics.worker_total_busy_duration(w),
-                    since: now,
-                    reported: false,
-                })
-                .collect(),
+            reported: vec![None; workers],
             blocked: counter!(TOKIO_BLOCKED_POLLS_TOTAL),
         }
     }
@@ -77,38 +61,26 @@ impl Watchdog {
         self.threshold / 2
     }
 
-    pub(crate) fn check(&mut self, metrics: &RuntimeMetrics) {
-        let now = Instant::now();
-        for w in 0..self.workers.len() {
-            let park_unpark = metrics.worker_park_unpark_count(w);
-            let busy = metrics.worker_total_busy_duration(w);
-            let worker = &mut self.workers[w];
-            if park_unpark != worker.park_unpark || busy != worker.busy {
-                *worker = Worker {
-                    park_unpark,
-                    busy,
-                    since: now,
-                    reported: false,
-                };
+    /// Reports every worker that `clock` (observed just before, at `now`) shows frozen for
+    /// the threshold and not reported yet.
+    pub(crate) fn check(&mut self, clock: &WorkerClock, now: Instant) {
+        for (w, reported) in self.reported.iter_mut().enumerate() {
+            let Some((stuck, since)) = clock.frozen(w, now) else {
                 continue;
-            }
-            let stuck = now.duration_since(worker.since);
-            // An odd count: the worker is parked, idle rather than stuck.
-            if park_unpark % 2 == 1 || worker.reported || stuck < self.threshold {
+            };
+            if *reported == Some(since) || stuck < self.threshold {
                 continue;
             }
             // The thread inside one span entry for longest is the best guess for the stuck one.
             let half = u64::try_from((self.threshold / 2).as_nanos()).unwrap_or(u64::MAX);
-            let span = timing::long_entries(half)
-                .into_iter()
-                .max_by_key(|&(_, held)| held)
-                .map(|(span, _)| tracing::span::Id::from_u64(span));
-            if span.is_none() && stuck < self.threshold * UNINSTRUMENTED_FACTOR {
+            let mut entries = timing::long_entries(half);
+            entries.sort_by_key(|entry| std::cmp::Reverse(entry.held_ns));
+            if entries.is_empty() && stuck < self.threshold * UNINSTRUMENTED_FACTOR {
                 continue;
             }
-            worker.reported = true;
+            *reported = Some(since);
             self.blocked.increment(1);
-            report(w, stuck, span);
+            report(w, stuck, &entries);
         }
     }
 }
@@ -116,8 +88,9 @@ impl Watchdog {
 /// Logs one blocked worker: at once the span it is in (while that span surely exists), then,
 /// on Unix, its stack (symbolizing takes from ~0.1 s to seconds in a debug build).
 #[cold]
-fn report(worker: usize, stuck: Duration, span: Option<tracing::span::Id>) {
+fn report(worker: usize, stuck: Duration, entries: &[LongEntry]) {
     let blocked_ms = stuck.as_millis() as u64;
+    let span = entries.first().map(|e| tracing::span::Id::from_u64(e.span));
     tracing::warn!(
         target: "stethoscope::runtime",
         parent: span.clone(),
@@ -126,7 +99,8 @@ fn report(worker: usize, stuck: Duration, span: Option<tracing::span::Id>) {
         "runtime worker blocked: one poll has held it without yielding; move blocking or \
          CPU-heavy work to spawn_blocking"
     );
-    match stuck_stack() {
+    let threads: Vec<u64> = entries.iter().map(|e| e.thread).collect();
+    match stuck_stack(&threads) {
         Ok(Some(frames)) => tracing::warn!(
             target: "stethoscope::runtime",
             parent: span,
@@ -152,22 +126,31 @@ fn report(worker: usize, stuck: Duration, span: Option<tracing::span::Id>) {
     }
 }
 
-/// The stack (leaf first, runtime and std frames trimmed from the leaf end) that a tokio
-/// worker thread spent the most CPU samples in over a short capture; `None` when no worker
-/// was on CPU.
+/// The stack (leaf first, runtime and std frames trimmed from the leaf end) that the stuck
+/// thread spent the most CPU samples in over a short capture; `None` when no worker was on
+/// CPU.
+///
+/// `threads` are the threads inside a long span entry, longest first: the first of them seen
+/// running tasks is the stuck one, and only its samples count, so a second busy worker cannot
+/// lend it its stack. When none is (uninstrumented code, or the entry is on a blocking-pool
+/// thread), the busiest tokio worker thread's stack is the best guess.
 #[cfg(unix)]
-fn stuck_stack() -> Result<Option<Vec<String>>, String> {
+fn stuck_stack(threads: &[u64]) -> Result<Option<Vec<String>>, String> {
     let profile = crate::profile::cpu::capture_blocking(CAPTURE, CAPTURE_HZ)
         .map_err(|e| format!("no stack: {e}"))?;
-    let stack = profile
-        .stacks
-        .iter()
-        // A tokio worker runs its tasks below the scheduler's frames.
-        .filter(|s| {
+    // A tokio worker runs its tasks below the scheduler's frames.
+    let worker_stacks = || {
+        profile.stacks.iter().filter(|s| {
             s.frames
                 .iter()
                 .any(|f| f.starts_with("tokio::runtime::scheduler"))
         })
+    };
+    let stuck_thread = threads
+        .iter()
+        .find(|&&t| t != 0 && worker_stacks().any(|s| s.thread_id == t));
+    let stack = worker_stacks()
+        .filter(|s| stuck_thread.is_none_or(|&t| s.thread_id == t))
         .max_by_key(|s| s.samples);
     Ok(stack.map(|s| {
         let mut frames: Vec<String> = s.frames.iter().rev().cloned().collect();
@@ -184,6 +167,6 @@ fn stuck_stack() -> Result<Option<Vec<String>>, String> {
 }
 
 #[cfg(not(unix))]
-fn stuck_stack() -> Result<Option<Vec<String>>, String> {
+fn stuck_stack(_threads: &[u64]) -> Result<Option<Vec<String>>, String> {
     Err("no stack: CPU sampling needs a Unix target".to_owned())
 }
