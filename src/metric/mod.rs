@@ -32,6 +32,8 @@
 
 mod buckets;
 mod cardinality;
+#[cfg(any(target_os = "linux", test))]
+mod cgroup;
 mod config;
 pub mod names;
 // Self-observability: stethoscope's own cost.

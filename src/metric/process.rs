@@ -182,9 +182,9 @@ mod linux {
             .ok()
             // The directory handle used to list it is one of the entries; don't count it.
             .map(|d| (d.count() as u64).saturating_sub(1));
-        let memory_limit = read("/sys/fs/cgroup/memory.max")
-            .or_else(|| read("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
-            .and_then(|t| parse_memory_limit(&t));
+        // The process's own cgroup and its ancestors, not just the hierarchy's root: that is
+        // where systemd units and pods without a cgroup namespace have their limit.
+        let memory_limit = crate::metric::cgroup::memory_limit(std::path::Path::new("/"));
         ProcessSample {
             cpu_seconds: stat.as_ref().map(|s| (s.utime + s.stime) as f64 / USER_HZ),
             resident_bytes: parse_status_field(&status, "VmRSS"),

@@ -57,7 +57,10 @@ const TRACESTATE: &str = "tracestate";
 /// the Recommendation: a repeated `traceparent` restarts the trace; repeated `tracestate`
 /// headers are combined; fields of the wrong length are rejected; a `tracestate` with an
 /// invalid member, an empty value or more than 32 members is discarded whole rather than
-/// truncated; and the level-2 `random` flag is kept.
+/// truncated; a duplicated `tracestate` key keeps its left-most member; `tracestate` keys
+/// follow the level-2 grammar (`foo@`, `foo@@bar` and 256-character keys with `@` are valid)
+/// and are forwarded exactly as received even where OpenTelemetry's `TraceState` cannot hold
+/// them; and the level-2 `random` flag is kept.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct W3cTraceContextPropagator;
 
@@ -85,7 +88,10 @@ impl TextMapPropagator for W3cTraceContextPropagator {
             flags: sc.trace_flags().to_u8(),
         };
         injector.set(TRACEPARENT, parent.to_string());
-        let state = sc.trace_state().header();
+        let state = match inherited(cx, sc) {
+            Some(inherited) => inherited.state.to_string(),
+            None => sc.trace_state().header(),
+        };
         if !state.is_empty() {
             injector.set(TRACESTATE, state);
         }
@@ -95,7 +101,7 @@ impl TextMapPropagator for W3cTraceContextPropagator {
         let Some((parent, state)) = Self::parse(extractor) else {
             return cx.clone();
         };
-        cx.with_remote_span_context(span_context(&parent, state.as_ref(), true))
+        with_parent(cx, &parent, state, true)
     }
 
     fn fields(&self) -> FieldIter<'_> {
@@ -104,20 +110,75 @@ impl TextMapPropagator for W3cTraceContextPropagator {
     }
 }
 
-/// An OpenTelemetry span context for a W3C trace parent.
-fn span_context(parent: &TraceParent, state: Option<&TraceState>, remote: bool) -> SpanContext {
-    // OpenTelemetry's TraceState rejects a few keys the Recommendation allows (a 14-character
-    // system id); such a state cannot be represented there and is dropped on this path only.
-    let state = state
-        .and_then(|s| OtelTraceState::from_key_value(s.members()).ok())
-        .unwrap_or_default();
-    SpanContext::new(
+/// The `tracestate` a context continues, exactly as received, kept in the OpenTelemetry
+/// [`Context`] beside the span context.
+///
+/// OpenTelemetry's `TraceState` still checks keys against level 1's grammar (one `@` at most,
+/// a system id shorter than 14 characters) and so rejects keys level 2 allows (`foo@@bar`,
+/// `t…t@vvvvvvvvvvvvvv`); it can hold only part of such a list. The span context gets that
+/// part (what exporters record); injection sends this whole list instead, as the
+/// Recommendation requires ("Vendors receiving a `tracestate` request header MUST send it to
+/// outgoing requests").
+#[derive(Debug)]
+struct Inherited {
+    /// The trace `state` belongs to: a context whose span is in another trace ignores it.
+    trace_id: [u8; 16],
+    state: TraceState,
+    /// The header of the OpenTelemetry `TraceState` made from `state`. A span context whose
+    /// `TraceState` no longer renders to this was changed since (a sampler may add its own
+    /// key), and then the changed one is what is sent.
+    otel_header: String,
+}
+
+/// The [`Inherited`] state of `cx`, if it still describes `sc`.
+fn inherited<'a>(cx: &'a Context, sc: &SpanContext) -> Option<&'a Inherited> {
+    cx.get::<Inherited>().filter(|i| {
+        i.trace_id == sc.trace_id().to_bytes() && i.otel_header == sc.trace_state().header()
+    })
+}
+
+/// The `tracestate` to propagate from `sc` in `cx`: the received one when the span context
+/// still carries it, otherwise OpenTelemetry's.
+fn trace_state_of(cx: &Context, sc: &SpanContext) -> Option<TraceState> {
+    match inherited(cx, sc) {
+        Some(inherited) => Some(inherited.state.clone()),
+        None => TraceState::parse_all(&[&sc.trace_state().header()]),
+    }
+}
+
+/// The members of `state` that OpenTelemetry's `TraceState` accepts, in order.
+fn otel_trace_state(state: &TraceState) -> OtelTraceState {
+    // Member by member, so that one key OpenTelemetry rejects does not cost the others.
+    let accepted = state
+        .members()
+        .filter(|member| OtelTraceState::from_key_value([*member]).is_ok());
+    OtelTraceState::from_key_value(accepted).unwrap_or_default()
+}
+
+/// `cx` with the W3C trace `parent` (and its `state`) as its remote span context.
+fn with_parent(
+    cx: &Context,
+    parent: &TraceParent,
+    state: Option<TraceState>,
+    remote: bool,
+) -> Context {
+    let otel_state = state.as_ref().map(otel_trace_state).unwrap_or_default();
+    let otel_header = otel_state.header();
+    let cx = cx.with_remote_span_context(SpanContext::new(
         TraceId::from_bytes(parent.trace_id),
         SpanId::from_bytes(parent.parent_id),
         TraceFlags::new(parent.flags),
         remote,
-        state,
-    )
+        otel_state,
+    ));
+    match state {
+        Some(state) if !state.is_empty() => cx.with_value(Inherited {
+            trace_id: parent.trace_id,
+            state,
+            otel_header,
+        }),
+        _ => cx,
+    }
 }
 
 /// Our trace-context propagator composed with W3C baggage.
@@ -168,7 +229,7 @@ pub fn current_context() -> Context {
         parent_id: ids.span,
         flags: ids.flags,
     };
-    base.with_remote_span_context(span_context(&parent, state.as_ref(), false))
+    with_parent(&base, &parent, state, false)
 }
 
 /// Makes `span` a child of the remote parent in `cx` (typically from [`extract`]), so its
@@ -188,7 +249,7 @@ pub fn set_parent(span: &tracing::Span, cx: &Context) {
         parent_id: sc.span_id().to_bytes(),
         flags: sc.trace_flags().to_u8(),
     };
-    let state = TraceState::parse_all(&[&sc.trace_state().header()]);
+    let state = trace_state_of(cx, &sc);
     span.with_subscriber(|(id, dispatch)| {
         let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
             return;
@@ -248,6 +309,63 @@ mod tests {
             out.get(TRACESTATE).map(String::as_str),
             Some("rojo=1,congo=2")
         );
+    }
+
+    fn injected_tracestate(cx: &Context) -> Option<String> {
+        let mut out = HashMap::new();
+        inject(cx, &mut out);
+        out.remove(TRACESTATE)
+    }
+
+    /// `cx` with its span context's OpenTelemetry `TraceState` (and maybe trace id) replaced,
+    /// as a sampler or a restarted trace would.
+    fn replaced(cx: &Context, trace_id: Option<TraceId>, state: OtelTraceState) -> Context {
+        let sc = cx.span().span_context().clone();
+        cx.with_remote_span_context(SpanContext::new(
+            trace_id.unwrap_or(sc.trace_id()),
+            sc.span_id(),
+            sc.trace_flags(),
+            true,
+            state,
+        ))
+    }
+
+    #[test]
+    fn the_span_context_holds_the_members_opentelemetry_accepts() {
+        let cx = extract(&map(&[
+            (TRACEPARENT, TP),
+            (TRACESTATE, "foo@@bar=1,rojo=2"),
+        ]));
+        assert_eq!(cx.span().span_context().trace_state().header(), "rojo=2");
+        assert_eq!(
+            injected_tracestate(&cx).as_deref(),
+            Some("foo@@bar=1,rojo=2")
+        );
+    }
+
+    #[test]
+    fn a_tracestate_changed_after_extraction_is_sent_as_changed() {
+        let cx = extract(&map(&[
+            (TRACEPARENT, TP),
+            (TRACESTATE, "foo@@bar=1,rojo=2"),
+        ]));
+        let state = cx.span().span_context().trace_state().clone();
+        let changed = replaced(&cx, None, state.insert("congo", "3").unwrap());
+        assert_eq!(
+            injected_tracestate(&changed).as_deref(),
+            Some("congo=3,rojo=2")
+        );
+    }
+
+    #[test]
+    fn another_trace_does_not_send_the_received_tracestate() {
+        let cx = extract(&map(&[
+            (TRACEPARENT, TP),
+            (TRACESTATE, "foo@@bar=1,rojo=2"),
+        ]));
+        let state = cx.span().span_context().trace_state().clone();
+        let other = replaced(&cx, Some(TraceId::from_bytes([7; 16])), state);
+        assert_eq!(injected_tracestate(&other).as_deref(), Some("rojo=2"));
     }
 
     #[test]
