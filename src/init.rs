@@ -14,14 +14,14 @@ use std::sync::Arc;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::Layer;
 
-use crate::admin::{AdminServer, AdminSettings, AdminState, Readiness};
+use crate::admin::{AdminServer, AdminSettings, AdminState};
 use crate::config::{self, LogFormat, LogOutput};
 use crate::error::Error;
 use crate::guard::Guard;
 use crate::logging::line::Fields;
 use crate::logging::redact::{Redactor, DEFAULT_REDACTED_FIELDS};
 use crate::logging::{JsonLayer, NonBlocking, PrettyLayer, DEFAULT_BUFFER_BYTES};
-use crate::metric::{MetricSettings, MetricsRuntime};
+use crate::metric::{MetricSettings, MetricsRuntime, PreparedMetrics};
 use crate::panic_hook;
 use crate::runtime::RuntimeSettings;
 use crate::trace::export::{self, ExportSettings, Exporter};
@@ -97,6 +97,9 @@ pub struct Builder {
     pub(crate) runtime: RuntimeSettings,
     service_name: Option<String>,
     filter: Option<String>,
+    // Which spans are exported and which are timed: their own filters (`None`: as logged).
+    trace_filter: Option<String>,
+    slow_filter: Option<String>,
     format: LogFormat,
     redactor: Redactor,
     output: LogOutput,
@@ -116,6 +119,8 @@ impl Default for Builder {
             runtime: RuntimeSettings::default(),
             service_name: None,
             filter: None,
+            trace_filter: None,
+            slow_filter: None,
             format: LogFormat::default(),
             redactor: Redactor::new(DEFAULT_REDACTED_FIELDS).unwrap_or_default(),
             output: LogOutput::default(),
@@ -148,6 +153,43 @@ impl Builder {
             Error::invalid_config("with_log_filter", format!("{directives:?}"), why)
         })?;
         self.filter = Some(directives.to_owned());
+        Ok(self)
+    }
+
+    /// Which spans are exported over OTLP, in `RUST_LOG` syntax, independently of what is
+    /// logged: `with_trace_filter("info,indexer=debug")` exports the indexer's `debug` spans
+    /// while the log output stays at `info`. Default: the log filter (env
+    /// `STETHOSCOPE_TRACE_FILTER`). Events are never exported by this filter: it decides spans.
+    ///
+    /// ```
+    /// let builder = stethoscope::Stethoscope::builder()
+    ///     .with_log_filter("info")?
+    ///     .with_trace_filter("info,indexer=debug")?;
+    /// # drop(builder);
+    /// # Ok::<(), stethoscope::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the directive that does not parse.
+    pub fn with_trace_filter(mut self, directives: &str) -> Result<Self, Error> {
+        config::parse_filter(directives).map_err(|why| {
+            Error::invalid_config("with_trace_filter", format!("{directives:?}"), why)
+        })?;
+        self.trace_filter = Some(directives.to_owned());
+        Ok(self)
+    }
+
+    /// Which spans are timed as slow operations (and counted in the operation stats), in
+    /// `RUST_LOG` syntax. Default: the trace filter if one is set, else the log filter (env
+    /// `STETHOSCOPE_SLOW_FILTER`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the directive that does not parse.
+    pub fn with_slow_filter(mut self, directives: &str) -> Result<Self, Error> {
+        config::parse_filter(directives).map_err(|why| {
+            Error::invalid_config("with_slow_filter", format!("{directives:?}"), why)
+        })?;
+        self.slow_filter = Some(directives.to_owned());
         Ok(self)
     }
 
@@ -329,6 +371,15 @@ impl Builder {
             })?;
             self.filter = Some(directive.to_owned());
         }
+        for (var, slot) in [
+            ("STETHOSCOPE_TRACE_FILTER", &mut self.trace_filter),
+            ("STETHOSCOPE_SLOW_FILTER", &mut self.slow_filter),
+        ] {
+            if let Some(v) = get(var) {
+                config::parse_filter(&v).map_err(|why| Error::invalid_env(var, &v, why))?;
+                *slot = Some(v);
+            }
+        }
         if let Some(v) = get("LOG_FORMAT") {
             self.format = LogFormat::parse(&v).ok_or_else(|| {
                 Error::invalid_env("LOG_FORMAT", &v, "expected \"json\" or \"pretty\"")
@@ -451,11 +502,15 @@ impl Builder {
         result
     }
 
+    /// Every step that can fail runs before the first global one, so a failed installation
+    /// leaves the process as it found it (and a corrected retry can succeed): first the admin
+    /// port, the background threads (log writer, exporter, metrics sampler, admin server,
+    /// runtime monitor, all held or harmless until started) and the metrics recorder; then the
+    /// globals, the two fallible ones first.
     fn install_once(mut self) -> Result<Guard, Error> {
         let panic_hook_enabled = self.panic_hook;
         // The metrics recorder and the admin server are process-wide: only `install` starts
-        // them. The port is bound before anything global is installed, so a busy port leaves
-        // nothing behind.
+        // them.
         let metric = std::mem::take(&mut self.metric);
         let admin = std::mem::take(&mut self.admin);
         let runtime = self.runtime.clone();
@@ -463,8 +518,28 @@ impl Builder {
         // What `/debug/stethoscope` reports, rendered before the settings are consumed.
         let config_json = crate::admin::introspection::config_json(&self.view(), &metric, &admin);
         let parts = self.assemble()?;
+        let mut guard = parts.guard;
+        guard.live_config_json = Some(config_json);
+        guard.live_runtime = tokio::runtime::Handle::try_current().ok();
+        let metrics = metric
+            .enabled
+            .then(|| MetricsRuntime::prepare(&metric, parts.writer.clone(), guard.export_stats()))
+            .transpose()?;
+        let server = start_admin(&mut guard, &admin, admin_listener, &metrics, &parts.writer)?;
+        let monitor = runtime.prepare(&parts.dispatch)?;
+
+        // -- globals from here on --
+        // Checked before the recorder is set: the dispatcher cannot be unset afterwards.
+        if tracing::dispatcher::has_been_set() {
+            return Err(Error::SubscriberAlreadySet);
+        }
+        let metrics = metrics.map(PreparedMetrics::install_global).transpose()?;
+        // Fails only if another thread set a subscriber since the check above.
         tracing::dispatcher::set_global_default(parts.dispatch)
             .map_err(|_| Error::SubscriberAlreadySet)?;
+        if let Some(monitor) = &monitor {
+            monitor.start_sampling();
+        }
 
         // Bridge the `log` crate; another logger may own it already, which is not fatal.
         let mut bridge = tracing_log::LogTracer::builder();
@@ -473,7 +548,7 @@ impl Builder {
         }
         if let Err(e) = bridge.init() {
             tracing::warn!(target: "stethoscope", error = %e, "records of the `log` crate are not captured: another `log` logger is installed");
-        } else if let Some(level) = parts.guard.log_level() {
+        } else if let Some(level) = guard.log_level() {
             // Ours now: runtime log-level changes may move the `log` crate's max level.
             level.own_log_max_level();
         }
@@ -483,13 +558,22 @@ impl Builder {
         if panic_hook_enabled {
             panic_hook::install(parts.writer.clone());
             // Live control: the panic hook also writes out the flight recorder.
-            panic_hook::attach_recorder(parts.guard.flight_recorder());
+            panic_hook::attach_recorder(guard.flight_recorder());
         }
-        let mut guard = parts.guard;
-        guard.live_config_json = Some(config_json);
-        guard.live_runtime = tokio::runtime::Handle::try_current().ok();
-        let guard = install_metrics_and_admin(guard, metric, admin, admin_listener, parts.writer)?;
-        start_runtime_monitor(guard, &runtime)
+        if let Some(server) = &server {
+            if admin.token.is_none() && !server.addr().ip().is_loopback() {
+                tracing::warn!(
+                    target: "stethoscope",
+                    addr = %server.addr(),
+                    "the admin server listens beyond loopback without a token: anyone who can reach it \
+                     can read /metrics; set STETHOSCOPE_ADMIN_TOKEN or Builder::with_admin_token"
+                );
+            }
+        }
+        let readiness = guard.readiness();
+        guard.attach_metrics_and_admin(metrics, server, readiness);
+        guard.attach_runtime_monitor(monitor);
+        Ok(guard)
     }
 
     /// Builds logging and tracing but installs nothing global: returns the subscriber as a
@@ -552,13 +636,6 @@ impl Builder {
         } else {
             None
         };
-        let otel_layer = exporter.as_ref().map(|e| {
-            tracing_opentelemetry::layer()
-                .with_tracer(e.tracer())
-                // Our slow-operation timing measures busy/idle itself; OTel's copy halves
-                // enter/exit cost when off.
-                .with_tracked_inactivity(false)
-        });
         let otel_ids = exporter.is_some();
         let mut fields = Fields::default();
         fields.policy.redactor = self.redactor;
@@ -596,16 +673,32 @@ impl Builder {
         let slow = self.runtime.slow_layer();
         // Every output layer sits behind the live (runtime-changeable) filter as one per-layer
         // filter; the flight recorder behind its own, so it still receives what the output
-        // filter rejects.
+        // filter rejects. Export and timing share it unless they have filters of their own
+        // (one filter evaluated per span is cheaper than three).
+        let (exported, timed) =
+            span_filters(self.trace_filter.as_deref(), self.slow_filter.as_deref())?;
+        let (otel_own, otel_shared) = match exported {
+            Some(filter) => (
+                Some(otel_layer(exporter.as_ref()).with_filter(filter)),
+                None,
+            ),
+            None => (None, otel_layer(exporter.as_ref())),
+        };
+        let (slow_own, slow_shared) = match timed {
+            Some(filter) => (Some(slow.with_filter(filter)), None),
+            None => (None, slow),
+        };
         // (`Layer::and_then` spelled out: `Option::and_then` would be picked otherwise.)
-        let output = Layer::and_then(otel_layer, json);
+        let output = Layer::and_then(otel_shared, json);
         let output =
-            Layer::and_then(Layer::and_then(output, pretty), slow).with_filter(live.clone());
+            Layer::and_then(Layer::and_then(output, pretty), slow_shared).with_filter(live.clone());
         let recorder_layer = recorder
             .as_ref()
             .map(|r| r.layer(recorder_fields).with_filter(r.filter(live.clone())));
         let subscriber = tracing_subscriber::registry()
+            .with(otel_own)
             .with(output)
+            .with(slow_own)
             .with(recorder_layer);
         let dispatch = tracing::Dispatch::new(subscriber);
         let mut guard = Guard::new(writer.clone(), writer_guard, exporter);
@@ -632,56 +725,69 @@ struct Parts {
     log_max_level: Option<tracing_subscriber::filter::LevelFilter>,
 }
 
-// -- metrics and admin server --
-fn install_metrics_and_admin(
-    mut guard: Guard,
-    metric: MetricSettings,
-    admin: AdminSettings,
-    admin_listener: Option<crate::admin::Bound>,
-    writer: NonBlocking,
-) -> Result<Guard, Error> {
+// -- admin server --
+/// Starts the admin server on `listener` (a thread with its own runtime); nothing global.
+fn start_admin(
+    guard: &mut Guard,
+    admin: &AdminSettings,
+    listener: Option<crate::admin::Bound>,
+    metrics: &Option<PreparedMetrics>,
+    writer: &NonBlocking,
+) -> Result<Option<AdminServer>, Error> {
+    let Some(bound) = listener else {
+        return Ok(None);
+    };
     let readiness_check = admin
         .readiness_rule
         .clone()
         .map(|rule| Arc::new(crate::admin::ReadinessCheck::new(rule, writer.clone())));
-    let metrics = if metric.enabled {
-        Some(MetricsRuntime::install(
-            &metric,
-            writer,
-            guard.export_stats(),
-        )?)
-    } else {
-        None
+    let state = AdminState {
+        metrics: metrics.as_ref().map(PreparedMetrics::metrics),
+        readiness: guard.readiness(),
+        token: admin.token.as_deref().map(Into::into),
+        operations: guard.operation_stats().cloned(),
+        live: guard.live_control(),
+        config_json: guard.live_config_json.take().map(Into::into),
+        readiness_check,
+        tasks: guard.live_runtime.clone(),
+        runtime: tokio::runtime::Handle::try_current().ok(),
     };
-    let readiness = Readiness::default();
-    let server = match admin_listener {
-        Some(bound) => {
-            let state = AdminState {
-                metrics: metrics.as_ref().map(MetricsRuntime::metrics),
-                readiness: readiness.clone(),
-                token: admin.token.as_deref().map(Into::into),
-                operations: guard.operation_stats().cloned(),
-                live: guard.live_control(),
-                config_json: guard.live_config_json.take().map(Into::into),
-                readiness_check,
-                tasks: guard.live_runtime.clone(),
-                runtime: tokio::runtime::Handle::try_current().ok(),
-            };
-            let server = AdminServer::start(bound, state)?;
-            if admin.token.is_none() && !server.addr().ip().is_loopback() {
-                tracing::warn!(
-                    target: "stethoscope",
-                    addr = %server.addr(),
-                    "the admin server listens beyond loopback without a token: anyone who can reach it \
-                     can read /metrics; set STETHOSCOPE_ADMIN_TOKEN or Builder::with_admin_token"
-                );
-            }
-            Some(server)
-        }
-        None => None,
+    AdminServer::start(bound, state).map(Some)
+}
+
+/// The layer that turns spans into OpenTelemetry spans for `exporter`, for any place in the
+/// stack (a function, not a value: its type depends on the layers below it).
+fn otel_layer<S>(
+    exporter: Option<&Exporter>,
+) -> Option<tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    exporter.map(|e| {
+        tracing_opentelemetry::layer()
+            .with_tracer(e.tracer())
+            // Our slow-operation timing measures busy/idle itself; OTel's copy halves
+            // enter/exit cost when off.
+            .with_tracked_inactivity(false)
+    })
+}
+
+/// The export and timing filters, when they differ from the log filter: the trace filter
+/// applies to export, and to timing unless the slow filter is set.
+fn span_filters(
+    trace: Option<&str>,
+    slow: Option<&str>,
+) -> Result<(Option<EnvFilter>, Option<EnvFilter>), Error> {
+    let parse = |setting: &'static str, text: &str| {
+        config::parse_filter(text).map_err(|why| Error::invalid_config(setting, text, why))
     };
-    guard.attach_metrics_and_admin(metrics, server, readiness);
-    Ok(guard)
+    let exported = trace.map(|t| parse("with_trace_filter", t)).transpose()?;
+    let timed = match (slow, trace) {
+        (Some(s), _) => Some(parse("with_slow_filter", s)?),
+        (None, Some(t)) => Some(parse("with_trace_filter", t)?),
+        (None, None) => None,
+    };
+    Ok((exported, timed))
 }
 
 fn default_service_name() -> Option<String> {
@@ -699,13 +805,6 @@ fn level_filter_to_log(level: tracing_subscriber::filter::LevelFilter) -> log::L
         LevelFilter::DEBUG => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     }
-}
-
-// -- runtime monitor --
-// After the recorder, so the monitor's metric handles are live ones.
-fn start_runtime_monitor(mut guard: Guard, runtime: &RuntimeSettings) -> Result<Guard, Error> {
-    guard.attach_runtime_monitor(runtime.start()?);
-    Ok(guard)
 }
 
 // -- live control: the configuration `/debug/stethoscope` shows --

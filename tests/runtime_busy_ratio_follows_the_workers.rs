@@ -67,19 +67,27 @@ fn spinning_workers_read_as_busy_and_saturated() {
         sample.worker_busy_ratios.iter().all(|r| *r > 0.5),
         "{sample:?}"
     );
-    // One more interval, so a warning for a saturated sample has surely been written.
-    std::thread::sleep(Duration::from_millis(300));
+    // The sample that read ≥ 0.9 warned in the same interval; wait for the writer to have it
+    // (a bounded poll on the output itself, not a sleep standing in for it).
+    let saturated = |capture: &Capture| {
+        capture
+            .json_lines()
+            .into_iter()
+            .filter(|l| l["message"] == "runtime saturated — investigate CPU hot spot")
+            .collect::<Vec<_>>()
+    };
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while saturated(&capture).is_empty() && Instant::now() < give_up {
+        guard.flush(Duration::from_secs(5)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(monitor);
     for spinner in spinners {
         runtime.block_on(spinner).unwrap();
     }
     guard.flush(Duration::from_secs(5)).unwrap();
 
-    let warnings: Vec<_> = capture
-        .json_lines()
-        .into_iter()
-        .filter(|l| l["message"] == "runtime saturated — investigate CPU hot spot")
-        .collect();
+    let warnings = saturated(&capture);
     assert!(!warnings.is_empty(), "{}", capture.text());
     let w = &warnings[0];
     assert_eq!(w["level"], "warn");

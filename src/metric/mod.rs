@@ -47,5 +47,5 @@ pub use buckets::DEFAULT_SECONDS_BUCKETS;
 pub use cardinality::DEFAULT_MAX_LABEL_SETS;
 pub(crate) use config::MetricSettings;
 pub use config::DEFAULT_SAMPLE_INTERVAL;
-pub(crate) use sampler::{Metrics, MetricsRuntime};
+pub(crate) use sampler::{Metrics, MetricsRuntime, PreparedMetrics};
 pub use timer::{start_timer, Timer};

@@ -1,5 +1,10 @@
 //! [`MetricsRuntime`]: installs the recorder and runs the background thread that samples process
 //! metrics and the log-drop count and drains histogram buffers, until the guard stops it.
+//!
+//! Installing is two steps so that `Builder::install` can do everything that may fail before
+//! anything global is set: [`MetricsRuntime::prepare`] builds the recorder and spawns the
+//! sampler thread, which waits; [`PreparedMetrics::install_global`] sets the global recorder
+//! (failing if another one is set) and only then lets the thread run.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -8,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use metrics::{Counter, Key, Metadata, Recorder};
+use metrics_exporter_prometheus::PrometheusRecorder;
 
 use super::cardinality::CardinalityLimiter;
 use super::config::MetricSettings;
@@ -77,13 +83,53 @@ pub(crate) struct MetricsRuntime {
     thread: Option<JoinHandle<()>>,
 }
 
+/// A [`MetricsRuntime`] whose recorder is built but not yet global; dropping it undoes
+/// everything (the waiting sampler thread ends).
+pub(crate) struct PreparedMetrics {
+    runtime: MetricsRuntime,
+    recorder: CardinalityLimiter<PrometheusRecorder>,
+}
+
+impl std::fmt::Debug for PreparedMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedMetrics")
+            .field("runtime", &self.runtime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedMetrics {
+    /// What the admin server renders.
+    pub(crate) fn metrics(&self) -> Metrics {
+        self.runtime.metrics()
+    }
+
+    /// Sets the global recorder, then lets the sampler thread start.
+    ///
+    /// # Errors
+    /// [`Error::RecorderAlreadySet`] when another global recorder is installed; nothing is
+    /// changed then.
+    pub(crate) fn install_global(self) -> Result<MetricsRuntime, Error> {
+        let PreparedMetrics { runtime, recorder } = self;
+        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
+        names::describe_all();
+        if let Some(go) = &runtime.stop {
+            // The thread waits for this first message; it cannot have ended, but if it had,
+            // there would be nothing to start.
+            let _ = go.send(());
+        }
+        Ok(runtime)
+    }
+}
+
 impl MetricsRuntime {
-    /// Installs the global recorder and starts sampling.
-    pub(crate) fn install(
+    /// Builds the recorder and spawns the sampler thread, held until
+    /// [`PreparedMetrics::install_global`]. Nothing global is touched.
+    pub(crate) fn prepare(
         settings: &MetricSettings,
         log_writer: NonBlocking,
         span_stats: Option<Arc<ExportStats>>,
-    ) -> Result<Self, Error> {
+    ) -> Result<PreparedMetrics, Error> {
         let (recorder, exposition) = prometheus::build_recorder(&settings.buckets)?;
         let recorder = CardinalityLimiter::new(recorder, settings.max_label_sets);
         // Registered on the recorder itself so the sampler never depends on the global one.
@@ -107,8 +153,6 @@ impl MetricsRuntime {
                 &metadata,
             ),
         );
-        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
-        names::describe_all();
 
         let metrics = Metrics {
             exposition,
@@ -126,12 +170,21 @@ impl MetricsRuntime {
         let sampler = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("stethoscope-metrics".into())
-            .spawn(move || run(&sampler, interval, &stopped))
+            .spawn(move || {
+                // Held until the recorder is global (its own histogram registers there); a
+                // closed channel means the installation failed.
+                if stopped.recv().is_ok() {
+                    run(&sampler, interval, &stopped);
+                }
+            })
             .map_err(|e| Error::io("spawning the metrics sampler thread", e))?;
-        Ok(MetricsRuntime {
-            metrics,
-            stop: Some(stop),
-            thread: Some(thread),
+        Ok(PreparedMetrics {
+            runtime: MetricsRuntime {
+                metrics,
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            recorder,
         })
     }
 

@@ -90,17 +90,35 @@ pub(crate) fn monitor_watched(
     options: MonitorOptions,
     watch: Option<Arc<super::saturation::SaturationWatch>>,
 ) -> Result<RuntimeMonitor, Error> {
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    let monitor = monitor_held(handle, options, watch, dispatch)?;
+    monitor.start_sampling();
+    Ok(monitor)
+}
+
+/// Spawns the sampler thread, logging to `dispatch`, but holds it until
+/// [`RuntimeMonitor::start_sampling`]: `Builder::install` starts it once the global metrics
+/// recorder is set (the sampler registers its metrics when it starts), and a monitor dropped
+/// before that never sampled.
+pub(crate) fn monitor_held(
+    handle: &Handle,
+    options: MonitorOptions,
+    watch: Option<Arc<super::saturation::SaturationWatch>>,
+    dispatch: tracing::Dispatch,
+) -> Result<RuntimeMonitor, Error> {
     validate(&options)?;
     let latest = Arc::new(Mutex::new(RuntimeSample::default()));
     let (stop, stopped) = mpsc::channel::<()>();
-    let dispatch = tracing::dispatcher::get_default(Clone::clone);
     let mut sampler = Sampler::new(handle.clone(), options, Arc::clone(&latest));
     sampler.watch = watch;
     let thread = std::thread::Builder::new()
         .name("stethoscope-runtime".into())
         .spawn(move || {
-            let _logs = tracing::dispatcher::set_default(&dispatch);
-            sampler.run(&stopped);
+            // The first message starts sampling; a closed channel means it never will.
+            if stopped.recv().is_ok() {
+                let _logs = tracing::dispatcher::set_default(&dispatch);
+                sampler.run(&stopped);
+            }
         })
         .map_err(|e| Error::io("spawning the runtime sampler thread", e))?;
     Ok(RuntimeMonitor {
@@ -157,6 +175,13 @@ impl RuntimeMonitor {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Lets a thread spawned by [`monitor_held`] start sampling.
+    pub(crate) fn start_sampling(&self) {
+        if let Some(go) = &self.stop {
+            let _ = go.send(());
+        }
     }
 
     /// Stops the sampler thread; it wakes at once on the closed channel, so this is prompt.

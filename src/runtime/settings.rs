@@ -115,13 +115,20 @@ impl RuntimeSettings {
         Some(layer)
     }
 
-    /// Monitors the runtime `install` was called in, if any and if wanted.
-    pub(crate) fn start(&self) -> Result<Option<RuntimeMonitor>, Error> {
+    /// The monitor of the current runtime (none outside a runtime or when turned off), its
+    /// thread held until [`RuntimeMonitor::start_sampling`]; it logs to `dispatch`.
+    pub(crate) fn prepare(
+        &self,
+        dispatch: &tracing::Dispatch,
+    ) -> Result<Option<RuntimeMonitor>, Error> {
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) if self.monitor => {
-                monitor::monitor_watched(&handle, self.options.clone(), self.watch.clone())
-                    .map(Some)
-            }
+            Ok(handle) if self.monitor => monitor::monitor_held(
+                &handle,
+                self.options.clone(),
+                self.watch.clone(),
+                dispatch.clone(),
+            )
+            .map(Some),
             _ => Ok(None),
         }
     }

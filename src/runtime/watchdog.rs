@@ -1,12 +1,10 @@
 //! The blocked-runtime watchdog: notices a worker stuck inside one poll while it is still
 //! stuck, and says where — the answer to "who blocked the event loop".
 //!
-//! Detection uses what stable tokio publishes per worker: the park/unpark count (odd while the
-//! worker is parked) and its total busy time. A worker publishes both whenever it parks and at
-//! its periodic maintenance (every 61 polls), so a worker that is *active* (even count) and
-//! whose figures have not moved has either been inside one poll all that time or run 61 polls
-//! without finishing them — 61 polls of 2 ms each look the same as one of 122 ms. Two rules
-//! tell them apart:
+//! Detection reads the [`WorkerClock`]: a worker that is running (not parked) and whose
+//! published figures have not moved has either been inside one poll all that time or run 61
+//! polls without finishing them (tokio publishes every 61 polls) — 61 polls of 2 ms each look
+//! the same as one of 122 ms. Two rules tell them apart:
 //!
 //! * a worker frozen for the threshold while some thread has been inside one span entry (one
 //!   poll of an instrumented future) for half the threshold or more: reported at once, with
@@ -17,8 +15,12 @@
 //! On detection the watchdog counts [`TOKIO_BLOCKED_POLLS_TOTAL`](super::names::TOKIO_BLOCKED_POLLS_TOTAL)
 //! and logs a warning inside the span the stuck thread is in (when the code is instrumented:
 //! the line carries the span's fields and trace id), then a second one with the stuck
-//! thread's stack from a short CPU profile taken at that moment (Unix). A worker blocked *off*
-//! CPU (sleeping, blocking I/O, a lock) gets no CPU samples; the second line says so.
+//! thread's stack from a short CPU profile taken at that moment (Unix). The span entry names
+//! the stuck thread, so only that thread's samples count and a second busy worker cannot lend
+//! it its stack; without a span (uninstrumented code) the busiest worker thread's stack is the
+//! best guess, since stable tokio does not say which thread runs which worker. A worker
+//! blocked *off* CPU (sleeping, blocking I/O, a lock) gets no CPU samples; the second line says
+//! so.
 
 use std::time::{Duration, Instant};
 

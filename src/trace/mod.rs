@@ -36,3 +36,16 @@ pub use export::{
 pub fn record_error(error: &(dyn std::error::Error + 'static)) {
     tracing::error!(error, "{error}");
 }
+
+/// Marks `span`'s exported status as OK (the seed's `span.setStatus({ code: SpanStatusCode.OK })`):
+/// an operation that succeeded, as opposed to one whose status is merely unset. Without span
+/// export it does nothing.
+///
+/// ```
+/// let span = stethoscope::info_span!("process_block");
+/// stethoscope::trace::set_status_ok(&span);
+/// ```
+pub fn set_status_ok(span: &tracing::Span) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    span.set_status(opentelemetry::trace::Status::Ok);
+}
