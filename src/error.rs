@@ -58,14 +58,16 @@ pub enum Error {
     },
     /// Shutdown could not hand every finished span to the collector before its deadline.
     ExportTimeout {
-        /// The deadline that passed.
+        /// The deadline that passed (for [`Guard::shutdown`](crate::Guard::shutdown), the
+        /// whole shutdown's).
         deadline: Duration,
     },
-    /// Shutdown could not write every queued log line before its deadline.
+    /// A flush or shutdown could not write every log line it waited for before its deadline.
     FlushTimeout {
-        /// The deadline that passed.
+        /// The deadline that passed (for [`Guard::shutdown`](crate::Guard::shutdown), the
+        /// whole shutdown's).
         deadline: Duration,
-        /// Bytes of log output that were still queued when it passed.
+        /// Bytes of the log output it waited for that were still unwritten when it passed.
         pending_bytes: usize,
     },
     // -- metrics and admin server --
@@ -207,8 +209,8 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "log output did not drain within {deadline:?} ({pending_bytes} bytes still queued): \
-                 the log destination is blocked or too slow; give shutdown a longer deadline or \
-                 check what consumes the process's output"
+                 the log destination is blocked or too slow; give the flush or shutdown a longer \
+                 deadline or check what consumes the process's output"
             ),
             Error::RecorderAlreadySet => f.write_str(
                 "a global `metrics` recorder is already installed by something else: remove the \

@@ -2,21 +2,22 @@
 
 use std::fmt;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::logging::{NonBlocking, WriterGuard};
 use crate::trace::export::Exporter;
 
-/// How long `Drop` waits for spans and for log lines, each.
+/// How long `Drop` waits for the whole shutdown.
 const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Returned by [`init`](crate::init) and [`Builder::install`](crate::Builder::install).
 ///
 /// Keep it alive for the life of the process (`let _telemetry = stethoscope::init()?;` in
-/// `main`; note `let _ = ...` would drop it at once). Dropping it writes every queued log line,
-/// waiting at most 5 seconds for a stalled destination, and never panics; use
-/// [`Guard::shutdown`] to choose the deadline and see whether it was met.
+/// `main`; note `let _ = ...` would drop it at once). Dropping it does what
+/// [`Guard::shutdown`] does with a 5 second deadline, reporting a missed deadline on stderr, and
+/// never panics; call [`Guard::shutdown`] to choose the deadline and see whether it was met.
 #[must_use = "dropping the guard shuts telemetry down; bind it: `let _telemetry = stethoscope::init()?;`"]
 pub struct Guard {
     // Metrics and admin server: each stops itself, with a deadline, when dropped.
@@ -84,43 +85,183 @@ impl Guard {
         self.writer.dropped_lines()
     }
 
-    /// Writes out every log line queued so far, waiting at most `timeout`; telemetry keeps
-    /// running.
+    /// Waits until every log line queued before this call has been written to the log
+    /// destination, at most `timeout`; telemetry keeps running. Lines logged meanwhile (by
+    /// this thread or others) are not waited for, so a busy application cannot hold it up.
+    ///
+    /// `Ok` means each of those lines was handed to the destination and the destination
+    /// flushed; a line the destination refused with an error is counted in
+    /// [`dropped_log_lines`](Self::dropped_log_lines) instead. See
+    /// [`NonBlocking::flush_within`].
     ///
     /// # Errors
-    /// [`Error::FlushTimeout`] if the destination did not accept the output in time.
+    /// [`Error::FlushTimeout`] when `timeout` passed first, with the bytes of those lines still
+    /// unwritten (they stay queued); the message says the destination is blocked or too slow.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
         self.writer.flush_within(timeout)
     }
 
-    /// Flushes everything and stops the background work, waiting at most `deadline`.
+    /// Flushes everything and stops the background work; `deadline` bounds the whole call,
+    /// not each step.
+    ///
+    /// The steps, each given what is left of the one deadline:
+    /// 1. The rate limiter's last summaries are logged, then the admin server stops (it gets
+    ///    at most a quarter of what is left, and never more than 2 s: it holds no data, so a
+    ///    request still running, e.g. a CPU profile, is left behind rather than allowed to
+    ///    eat the time the logs need), then the metric and runtime samplers stop.
+    /// 2. The log lines queued so far are written while, side by side, the span pipeline
+    ///    sends its finished spans to the collector and shuts down (a failed export is
+    ///    reported in the log). Neither waits for the other, so a hung collector does not
+    ///    starve the logs, nor a blocked destination the spans.
+    /// 3. The log writer stops: lines logged from here on are dropped and counted, and what
+    ///    step 2 logged is written.
+    ///
+    /// Stopping the rate limiter and the samplers takes no deadline, and needs none: each
+    /// thread wakes at once when told to stop and finishes at most the round it is in (the
+    /// longest is the runtime watchdog's 100 ms stack capture of a blocked worker).
+    ///
+    /// When it returns `Ok`, every line logged before the call (and in steps 1 and 2) was
+    /// handed to the log destination and flushed, or refused by it with an error and counted
+    /// in [`dropped_log_lines`](Self::dropped_log_lines), and every span that finished
+    /// before the call was offered to the collector (spans it rejected are counted in
+    /// [`dropped_spans`](Self::dropped_spans)).
     ///
     /// # Errors
-    /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
-    /// time; the remaining lines are abandoned so that the caller is not blocked further.
-    ///
-    /// The admin server and metric samplers stop first, then spans are exported (their
-    /// failures are logged), then logs are written out; each export or flush step gets the
-    /// full `deadline` at most.
+    /// When the deadline passed first, what was not done is abandoned so that the caller is
+    /// not blocked further, and the error names `deadline` and one cause:
+    /// - [`Error::FlushTimeout`] when the log destination did not take the lines logged
+    ///   before the call in time; `pending_bytes` is all the log output left unwritten. It
+    ///   comes first because those lines are the application's own record.
+    /// - otherwise [`Error::ExportTimeout`] when the collector did not take the spans in time;
+    /// - otherwise [`Error::FlushTimeout`] for lines logged during the shutdown (e.g. the
+    ///   export failure reports) left unwritten.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
         self.stop(deadline)
     }
 
     fn stop(&mut self, deadline: Duration) -> Result<(), Error> {
+        self.stop_by(Budget::starting_at(Instant::now(), deadline))
+    }
+
+    fn stop_by(&mut self, budget: Budget) -> Result<(), Error> {
         // The rate limiter's last summaries go out while the writer still runs.
         drop(self.flusher.take());
         // Admin server and samplers first, so their shutdown warnings still reach the log.
-        drop(self.admin.take());
+        if let Some(mut admin) = self.admin.take() {
+            admin.stop_within(admin_share(budget.remaining()));
+        }
         drop(self.runtime.take());
         drop(self.metrics.take());
-        let spans = match self.exporter.take() {
-            Some(exporter) => exporter.shutdown(deadline),
-            None => Ok(()),
+        let exporter = self.exporter.take();
+        let Some(writer_guard) = self.writer_guard.take() else {
+            // Stopped already (`shutdown`, then `Drop`): the writer must not be waited for
+            // again, its thread may be stuck on a blocked destination.
+            return Ok(());
         };
-        let logs = match self.writer_guard.take() {
-            Some(guard) => guard.shutdown(deadline),
-            None => Ok(()),
+        let (flushed, spans) = flush_and_export(&self.writer, exporter, &budget);
+        let logs = writer_guard.shutdown(budget.remaining());
+        first_failure(flushed, spans, logs).map_err(|e| budget.blame(e))
+    }
+}
+
+/// One deadline for all the steps of [`Guard::shutdown`]: each step is given what is left.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    total: Duration,
+    /// `None` when `total` is too long to be represented as an `Instant`: no deadline then.
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    fn starting_at(start: Instant, total: Duration) -> Self {
+        Budget {
+            total,
+            deadline: start.checked_add(total),
+        }
+    }
+
+    /// What a step starting at `now` may take.
+    fn remaining_at(&self, now: Instant) -> Duration {
+        match self.deadline {
+            Some(deadline) => deadline.saturating_duration_since(now),
+            None => self.total,
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.remaining_at(Instant::now())
+    }
+
+    /// A step reports the time it was given; the caller chose the whole deadline, so the
+    /// error names that.
+    fn blame(&self, error: Error) -> Error {
+        match error {
+            Error::FlushTimeout { pending_bytes, .. } => Error::FlushTimeout {
+                deadline: self.total,
+                pending_bytes,
+            },
+            Error::ExportTimeout { .. } => Error::ExportTimeout {
+                deadline: self.total,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The admin server's part of what is left: it holds no data, so waiting for it matters
+/// least.
+fn admin_share(remaining: Duration) -> Duration {
+    (remaining / 4).min(crate::admin::ADMIN_STOP_DEADLINE)
+}
+
+/// Writes the queued log lines and shuts the span pipeline down side by side, each with
+/// what is left of `budget`; returns (flush, export).
+fn flush_and_export(
+    writer: &NonBlocking,
+    exporter: Option<Exporter>,
+    budget: &Budget,
+) -> (Result<(), Error>, Result<(), Error>) {
+    if exporter.is_none() {
+        return (writer.flush_within(budget.remaining()), Ok(()));
+    }
+    // Shared, so that the exporter is still at hand if no thread can be started for it.
+    let exporter = Mutex::new(exporter);
+    let export = || {
+        let exporter = exporter.lock().unwrap_or_else(|p| p.into_inner()).take();
+        exporter.map_or(Ok(()), |e| e.shutdown(budget.remaining()))
+    };
+    std::thread::scope(|scope| {
+        // `export` only borrows, so it is `Copy`: the fallback below can still call it.
+        let spawned = std::thread::Builder::new()
+            .name("stethoscope-shutdown".into())
+            .spawn_scoped(scope, export);
+        let flushed = writer.flush_within(budget.remaining());
+        let spans = match spawned {
+            // `Exporter::shutdown` waits with a timeout and does not panic; should it, the
+            // spans' fate is unknown and reported as not exported.
+            Ok(thread) => thread.join().unwrap_or(Err(Error::ExportTimeout {
+                deadline: budget.total,
+            })),
+            // No thread to spare: one after the other, with what is left.
+            Err(_) => export(),
         };
+        (flushed, spans)
+    })
+}
+
+/// The one failure [`Guard::shutdown`] reports: the log destination when it held back lines
+/// logged before the shutdown (`flushed`), else the span export, else the lines logged
+/// during the shutdown (`logs` covers all of them, so it carries the full unwritten count).
+fn first_failure(
+    flushed: Result<(), Error>,
+    spans: Result<(), Error>,
+    logs: Result<(), Error>,
+) -> Result<(), Error> {
+    if flushed.is_err() {
+        // `logs` failing too is the usual case; if the destination caught up in time after
+        // all, nothing of the log was lost.
+        logs.and(spans)
+    } else {
         spans.and(logs)
     }
 }
@@ -280,5 +421,180 @@ impl Guard {
             Some(stats) => doctor.with_operation_stats(stats.clone()),
             None => doctor,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn each_step_gets_what_is_left_of_one_deadline() {
+        let start = Instant::now();
+        let budget = Budget::starting_at(start, 5 * SECOND);
+        assert_eq!(budget.remaining_at(start), 5 * SECOND);
+        // A first step that used its whole allowance leaves nothing: steps never add up to
+        // more than the deadline, however many there are.
+        let mut now = start;
+        let mut given = Vec::new();
+        for _ in 0..3 {
+            let step = budget.remaining_at(now);
+            given.push(step);
+            now += step;
+        }
+        assert_eq!(given, [5 * SECOND, Duration::ZERO, Duration::ZERO]);
+        // A step that took 3 s leaves 2 s for the next.
+        assert_eq!(budget.remaining_at(start + 3 * SECOND), 2 * SECOND);
+        assert_eq!(budget.remaining_at(start + 8 * SECOND), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_deadline_too_far_for_an_instant_means_no_deadline_not_a_panic() {
+        let start = Instant::now();
+        let budget = Budget::starting_at(start, Duration::MAX);
+        assert_eq!(budget.remaining_at(start + 3600 * SECOND), Duration::MAX);
+    }
+
+    #[test]
+    fn the_admin_server_gets_a_quarter_of_what_is_left_and_at_most_its_own_cap() {
+        assert_eq!(admin_share(4 * SECOND), SECOND);
+        assert_eq!(admin_share(Duration::ZERO), Duration::ZERO);
+        assert_eq!(admin_share(60 * SECOND), crate::admin::ADMIN_STOP_DEADLINE);
+    }
+
+    #[test]
+    fn timeouts_name_the_whole_deadline_not_the_part_a_step_was_given() {
+        let budget = Budget::starting_at(Instant::now(), 5 * SECOND);
+        let err = budget.blame(Error::FlushTimeout {
+            deadline: Duration::from_millis(3),
+            pending_bytes: 42,
+        });
+        assert!(
+            matches!(err, Error::FlushTimeout { deadline, pending_bytes: 42 } if deadline == 5 * SECOND),
+            "{err:?}"
+        );
+        let err = budget.blame(Error::ExportTimeout {
+            deadline: Duration::ZERO,
+        });
+        assert!(
+            matches!(err, Error::ExportTimeout { deadline } if deadline == 5 * SECOND),
+            "{err:?}"
+        );
+    }
+
+    /// Blocks in `write` until the test drops its sender, telling the test it got there.
+    struct Blocked {
+        entered: std::sync::mpsc::Sender<()>,
+        release: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl std::io::Write for Blocked {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            let _ = self.entered.send(());
+            let _ = self.release.recv();
+            Err(std::io::Error::other("released at the end of the test"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A collector that never answers.
+    #[derive(Debug)]
+    struct Hung;
+
+    impl opentelemetry_sdk::trace::SpanExporter for Hung {
+        async fn export(
+            &self,
+            _: Vec<opentelemetry_sdk::trace::SpanData>,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            std::future::pending().await
+        }
+    }
+
+    #[test]
+    fn no_step_waits_longer_than_what_is_left_of_the_deadline() {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        use std::io::Write as _;
+
+        let (entered, in_write) = std::sync::mpsc::channel();
+        let (keep_blocked, release) = std::sync::mpsc::channel::<()>();
+        let (mut writer, writer_guard) = NonBlocking::builder()
+            .spawn(Blocked { entered, release })
+            .unwrap();
+        let mut settings = crate::trace::export::ExportSettings {
+            custom: Some(crate::trace::export::CustomExporter::new(Hung)),
+            ..Default::default()
+        };
+        let exporter = Exporter::start(&mut settings, "test").unwrap();
+        exporter.tracer().start("finished before shutdown").end();
+        let mut guard = Guard::new(writer.clone(), writer_guard, Some(exporter));
+        writer
+            .write_all(b"a line the destination never takes\n")
+            .unwrap();
+        in_write.recv().unwrap();
+
+        // An hour long, and all of it already gone: a step given the hour (rather than what
+        // is left of it) would hang this test instead of returning at once.
+        let hour = Duration::from_secs(3600);
+        let spent = Budget {
+            total: hour,
+            deadline: Some(Instant::now()),
+        };
+        let err = guard.stop_by(spent).unwrap_err();
+        assert!(
+            matches!(err, Error::FlushTimeout { deadline, pending_bytes } if deadline == hour && pending_bytes > 0),
+            "{err:?}"
+        );
+        drop(keep_blocked);
+    }
+
+    fn flush_timeout(pending_bytes: usize) -> Result<(), Error> {
+        Err(Error::FlushTimeout {
+            deadline: SECOND,
+            pending_bytes,
+        })
+    }
+
+    fn export_timeout() -> Result<(), Error> {
+        Err(Error::ExportTimeout { deadline: SECOND })
+    }
+
+    #[test]
+    fn a_destination_holding_back_earlier_lines_is_named_before_the_collector() {
+        let err = first_failure(flush_timeout(10), export_timeout(), flush_timeout(30));
+        assert!(
+            matches!(
+                err,
+                Err(Error::FlushTimeout {
+                    pending_bytes: 30,
+                    ..
+                })
+            ),
+            "the final count of unwritten bytes: {err:?}"
+        );
+        // The destination caught up by the deadline after all: nothing of the log was lost.
+        let err = first_failure(flush_timeout(10), export_timeout(), Ok(()));
+        assert!(matches!(err, Err(Error::ExportTimeout { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_hung_collector_is_named_before_the_lines_logged_during_shutdown() {
+        let err = first_failure(Ok(()), export_timeout(), flush_timeout(30));
+        assert!(matches!(err, Err(Error::ExportTimeout { .. })), "{err:?}");
+        let err = first_failure(Ok(()), Ok(()), flush_timeout(30));
+        assert!(
+            matches!(
+                err,
+                Err(Error::FlushTimeout {
+                    pending_bytes: 30,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert!(first_failure(Ok(()), Ok(()), Ok(())).is_ok());
     }
 }

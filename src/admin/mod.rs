@@ -44,7 +44,7 @@ pub use config::DEFAULT_ADMIN_ADDR;
 pub(crate) use readiness_rule::ReadinessCheck;
 pub use readiness_rule::ReadinessRule;
 pub(crate) use routes::AdminState;
-pub(crate) use server::{AdminServer, Bound};
+pub(crate) use server::{AdminServer, Bound, STOP_DEADLINE as ADMIN_STOP_DEADLINE};
 
 /// The live-control handles the admin server and the [`Guard`](crate::Guard) share.
 #[derive(Clone, Debug, Default)]

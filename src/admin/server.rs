@@ -11,8 +11,9 @@ use tokio::sync::oneshot;
 use super::routes::{router, AdminState};
 use crate::error::Error;
 
-/// How long stopping waits for the server thread before leaving it behind.
-const STOP_DEADLINE: Duration = Duration::from_secs(2);
+/// How long stopping waits for the server thread before leaving it behind (at most; a
+/// shutdown with less time left gives it less).
+pub(crate) const STOP_DEADLINE: Duration = Duration::from_secs(2);
 
 /// A bound but not yet serving admin listener.
 #[derive(Debug)]
@@ -88,18 +89,24 @@ impl AdminServer {
 
     /// Stops serving; waits at most [`STOP_DEADLINE`] for the thread, then leaves it behind.
     pub(crate) fn stop(&mut self) {
+        self.stop_within(STOP_DEADLINE);
+    }
+
+    /// Stops serving; waits at most `timeout` for the thread (which may be finishing a
+    /// request, e.g. a CPU profile), then leaves it behind.
+    pub(crate) fn stop_within(&mut self, timeout: Duration) {
         let Some(stop) = self.stop.take() else {
             return;
         };
         let _ = stop.send(());
-        match self.done.recv_timeout(STOP_DEADLINE) {
+        match self.done.recv_timeout(timeout) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 if let Some(thread) = self.thread.take() {
                     let _ = thread.join();
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                tracing::warn!(target: "stethoscope", addr = %self.addr, "the admin server did not stop within {STOP_DEADLINE:?}; leaving it behind");
+                tracing::warn!(target: "stethoscope", addr = %self.addr, "the admin server did not stop within {timeout:?}; leaving it behind");
             }
         }
     }

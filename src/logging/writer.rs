@@ -33,11 +33,16 @@ const LINGER: Duration = Duration::from_millis(1);
 #[derive(Debug, Default)]
 struct State {
     buf: Vec<u8>,
+    /// Bytes ever accepted into `buf`. A flush takes this value as its ticket: the lines it
+    /// waits for are exactly those queued before it, however many arrive afterwards.
+    queued_bytes: u64,
+    /// Bytes ever taken out of `buf` whose write has finished (written, or failed and counted
+    /// as dropped). A flush is done when this reaches its ticket.
+    done_bytes: u64,
     /// The writer thread is waiting for lines: the next producer must wake it.
     writer_idle: bool,
-    /// A batch is being written; the queue is not drained until it is done.
-    in_flight: bool,
-    /// Flushes in progress: the writer skips its linger while this is non-zero.
+    /// Flushes in progress: the writer skips its linger and reports each finished batch
+    /// while this is non-zero.
     flushers: usize,
     shutdown: bool,
 }
@@ -47,8 +52,8 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled when there is work (lines, a flush, shutdown).
     work: Condvar,
-    /// Signalled when the queue is empty and nothing is in flight.
-    drained: Condvar,
+    /// Signalled when a batch has been written while a flush waits (`done_bytes` moved).
+    written: Condvar,
     capacity: usize,
     dropped: AtomicU64,
     reported_write_error: AtomicBool,
@@ -71,6 +76,7 @@ impl Shared {
             return;
         }
         st.buf.extend_from_slice(line);
+        st.queued_bytes += line.len() as u64;
         self.queued.fetch_add(1, Ordering::Relaxed);
         if st.writer_idle {
             st.writer_idle = false;
@@ -78,33 +84,46 @@ impl Shared {
         }
     }
 
-    /// Waits until everything queued before the call is written, or `deadline` passes.
-    fn wait_drained(&self, mut st: MutexGuard<'_, State>, timeout: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + timeout;
-        while !st.buf.is_empty() || st.in_flight {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::FlushTimeout {
+    /// Waits until the writer has finished every byte up to `ticket` (a `queued_bytes` value),
+    /// or `timeout` passes. Registers as a flusher meanwhile, so the writer does not linger.
+    fn wait_written(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        ticket: u64,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        st.flushers += 1;
+        self.work.notify_all();
+        // A timeout too large for an `Instant` means no deadline rather than a panic.
+        let deadline = Instant::now().checked_add(timeout);
+        let result = loop {
+            if st.done_bytes >= ticket {
+                break Ok(());
+            }
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
+                break Err(Error::FlushTimeout {
                     deadline: timeout,
-                    pending_bytes: st.buf.len(),
+                    pending_bytes: usize::try_from(ticket - st.done_bytes).unwrap_or(usize::MAX),
                 });
             }
             st = self
-                .drained
-                .wait_timeout(st, deadline - now)
+                .written
+                .wait_timeout(st, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
-        }
-        Ok(())
+        };
+        st.flushers -= 1;
+        result
     }
 
     fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        let mut st = self.lock();
-        st.flushers += 1;
-        self.work.notify_all();
-        let result = self.wait_drained(st, timeout);
-        self.lock().flushers -= 1;
-        result
+        let st = self.lock();
+        let ticket = st.queued_bytes;
+        self.wait_written(st, ticket, timeout)
     }
 }
 
@@ -167,7 +186,7 @@ impl NonBlockingBuilder {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
-            drained: Condvar::new(),
+            written: Condvar::new(),
             capacity: self.capacity,
             dropped: AtomicU64::new(0),
             reported_write_error: AtomicBool::new(false),
@@ -208,10 +227,33 @@ impl NonBlocking {
         self.shared.queued.load(Ordering::Relaxed)
     }
 
-    /// Writes out everything queued so far, waiting at most `timeout`.
+    /// Waits until every line queued before this call has been written to the destination
+    /// (and the destination flushed), at most `timeout`. Logging goes on meanwhile: lines
+    /// queued after the call, by this thread or others, are not waited for, so steady logging
+    /// elsewhere cannot make the flush time out.
+    ///
+    /// When it returns `Ok`, each line queued before the call was handed to the destination
+    /// with `write_all` and `flush`, except lines the destination refused with an error: those
+    /// are dropped and counted in [`dropped_lines`](Self::dropped_lines) (with one report on
+    /// stderr), as at any other time. Lines that were dropped because the buffer was full were
+    /// never queued.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    ///
+    /// let (mut writer, guard) = stethoscope::logging::NonBlocking::builder().spawn(std::io::sink())?;
+    /// writer.write_all(b"a line\n")?;
+    /// writer.flush_within(Duration::from_secs(5))?; // "a line" has reached the sink
+    /// # drop(guard);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::FlushTimeout`] if the destination did not accept the output in time.
+    /// [`Error::FlushTimeout`] when `timeout` passed first: its `pending_bytes` are the bytes
+    /// of lines queued before the call that were not yet written (they stay queued and are
+    /// written later if the destination recovers). The message says the destination is
+    /// blocked or too slow.
     pub fn flush_within(&self, timeout: Duration) -> Result<(), Error> {
         self.shared.flush(timeout)
     }
@@ -268,12 +310,22 @@ pub struct WriterGuard {
 pub(crate) const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 impl WriterGuard {
-    /// Writes everything queued, then stops the writer thread. Lines logged afterwards are
-    /// dropped and counted.
+    /// Stops accepting lines, writes every line queued before the call, then stops the writer
+    /// thread, waiting at most `deadline` in all.
+    ///
+    /// Lines logged from the moment of the call on are dropped and counted in
+    /// [`NonBlocking::dropped_lines`]: stopping first is what makes "everything queued" a
+    /// fixed amount that a deadline can be kept for, however busy other threads are.
+    ///
+    /// When it returns `Ok`, every queued line was handed to the destination (`write_all`
+    /// and `flush`) or refused by it with an error and counted as dropped, and the writer
+    /// thread has exited.
     ///
     /// # Errors
-    /// [`Error::FlushTimeout`] when the destination did not take the output within `deadline`
-    /// (the thread is then left to finish on its own; the caller is not blocked further).
+    /// [`Error::FlushTimeout`] when the destination did not take the output within `deadline`;
+    /// `pending_bytes` is how much was still unwritten. The thread is then left to finish on
+    /// its own (it writes the rest if the destination recovers before the process exits); the
+    /// caller is not blocked further.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
         self.stop(deadline)
     }
@@ -283,16 +335,12 @@ impl WriterGuard {
             return Ok(());
         };
         let mut st = self.shared.lock();
-        st.flushers += 1;
-        self.shared.work.notify_all();
-        let result = self.shared.wait_drained(st, deadline);
-        st = self.shared.lock();
-        st.flushers -= 1;
         st.shutdown = true;
-        self.shared.work.notify_all();
-        drop(st);
+        let ticket = st.queued_bytes;
+        let result = self.shared.wait_written(st, ticket, deadline);
         if result.is_ok() {
-            // The queue is empty and the thread exits as soon as it sees `shutdown`.
+            // The queue is empty and takes no more lines: the thread exits as soon as it sees
+            // `shutdown`, so this join is prompt.
             let _ = thread.join();
         }
         result
@@ -317,14 +365,13 @@ impl Drop for WriterGuard {
 fn run<W: Write>(shared: &Shared, mut destination: W) {
     let mut batch: Vec<u8> = Vec::new();
     loop {
-        {
+        let through = {
             let mut st = shared.lock();
             while st.buf.is_empty() {
                 if st.shutdown {
                     return;
                 }
                 st.writer_idle = true;
-                shared.drained.notify_all();
                 st = shared.work.wait(st).unwrap_or_else(|p| p.into_inner());
             }
             st.writer_idle = false;
@@ -338,8 +385,9 @@ fn run<W: Write>(shared: &Shared, mut destination: W) {
                     .0;
             }
             std::mem::swap(&mut st.buf, &mut batch);
-            st.in_flight = true;
-        }
+            // The batch holds every byte queued so far.
+            st.queued_bytes
+        };
         let result = destination
             .write_all(&batch)
             .and_then(|()| destination.flush());
@@ -355,9 +403,10 @@ fn run<W: Write>(shared: &Shared, mut destination: W) {
         }
         batch.clear();
         let mut st = shared.lock();
-        st.in_flight = false;
-        if st.buf.is_empty() {
-            shared.drained.notify_all();
+        st.done_bytes = through;
+        // Only flushes wait on this; without one, skip the wake-up syscall.
+        if st.flushers > 0 {
+            shared.written.notify_all();
         }
     }
 }
