@@ -1,7 +1,10 @@
 //! `/debug/pprof/profile` and `/debug/pprof/flamegraph`: CPU profiles captured on request.
 //!
 //! The capture waits on a thread of its own ([`crate::profile::cpu::capture`]), so the admin
-//! runtime keeps answering `/metrics` meanwhile.
+//! runtime keeps answering `/metrics` meanwhile. A client that hangs up ends its capture: axum
+//! drops the handler's future, and dropping `capture`'s future stops it, so an abandoned
+//! `seconds=300` does not hold the process-wide profiler (`409` for everyone else, the
+//! blocked-runtime watchdog included) for five minutes.
 
 use std::time::Duration;
 
