@@ -77,7 +77,7 @@ pub(super) async fn flamegraph(RawQuery(query): RawQuery) -> Response {
 /// The one place profiling errors become statuses.
 pub(super) fn error_response(err: &Error) -> Response {
     let status = match err {
-        Error::ProfilerBusy => StatusCode::CONFLICT,
+        Error::ProfilerBusy | Error::DoctorBusy => StatusCode::CONFLICT,
         Error::ProfilingUnsupported => StatusCode::NOT_IMPLEMENTED,
         Error::InvalidConfig { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
