@@ -84,6 +84,9 @@ pub enum Error {
     /// A CPU profile was requested while another one was being captured; the profiler is
     /// process-wide, so captures run one at a time.
     ProfilerBusy,
+    /// `/debug/doctor` was requested while the admin server's doctor was observing the process
+    /// for another request; it runs one window at a time.
+    DoctorBusy,
     /// CPU profiling is not available on this operating system (it needs Unix's `SIGPROF`).
     ProfilingUnsupported,
     /// The CPU profiler failed to start or to build its report.
@@ -226,6 +229,10 @@ impl fmt::Display for Error {
             Error::ProfilerBusy => f.write_str(
                 "a CPU profile is already being captured in this process: the profiler is \
                  process-wide, so wait for the running capture to finish and try again",
+            ),
+            Error::DoctorBusy => f.write_str(
+                "the doctor is already running in this process: the admin server observes one \
+                 window at a time, so wait for the running one to finish and try again",
             ),
             Error::ProfilingUnsupported => f.write_str(
                 "CPU profiling is not supported on this operating system: it needs Unix's \

@@ -4,7 +4,9 @@
 //! The window is sampled on a thread of its own and watches the application's runtime (the
 //! one `install` was called in), not the admin server's; limits and statuses are those of
 //! `/debug/pprof/profile`: at most 300 s, `400` with a message for a bad parameter, `409`
-//! while another CPU profile is being captured (the report includes one).
+//! while another CPU profile is being captured (the report includes one). One window runs at
+//! a time (`409` for a second request meanwhile), and a client that hangs up ends its window,
+//! freeing the doctor and the profiler at once.
 
 use std::time::Duration;
 
@@ -15,6 +17,12 @@ use axum::response::{IntoResponse, Response};
 use super::profile_routes::{error_response, number};
 use super::routes::AdminState;
 use crate::doctor::{Doctor, MAX_WINDOW};
+use crate::error::Error;
+use crate::profile::cpu::OneAtATime;
+
+/// One window at a time: two would only compete for the CPU profiler and watch each other's
+/// sampling cost.
+static DOCTOR: OneAtATime = OneAtATime::new();
 
 /// `seconds` when the request has none.
 const DEFAULT_SECONDS: u64 = 10;
@@ -109,6 +117,11 @@ pub(super) async fn doctor(State(state): State<AdminState>, RawQuery(query): Raw
     let params = match Params::parse(query.as_deref()) {
         Ok(p) => p,
         Err(message) => return (StatusCode::BAD_REQUEST, message + "\n").into_response(),
+    };
+    // Held until the report is rendered, or until axum drops this future because the client
+    // hung up (which also ends the window).
+    let Some(_running) = DOCTOR.try_hold() else {
+        return error_response(&Error::DoctorBusy);
     };
     let report = match doctor_for(&state, params.profile)
         .observe(params.window)

@@ -1,7 +1,10 @@
 //! `/debug/pprof/profile` and `/debug/pprof/flamegraph`: CPU profiles captured on request.
 //!
 //! The capture waits on a thread of its own ([`crate::profile::cpu::capture`]), so the admin
-//! runtime keeps answering `/metrics` meanwhile.
+//! runtime keeps answering `/metrics` meanwhile. A client that hangs up ends its capture: axum
+//! drops the handler's future, and dropping `capture`'s future stops it, so an abandoned
+//! `seconds=300` does not hold the process-wide profiler (`409` for everyone else, the
+//! blocked-runtime watchdog included) for five minutes.
 
 use std::time::Duration;
 
@@ -74,7 +77,7 @@ pub(super) async fn flamegraph(RawQuery(query): RawQuery) -> Response {
 /// The one place profiling errors become statuses.
 pub(super) fn error_response(err: &Error) -> Response {
     let status = match err {
-        Error::ProfilerBusy => StatusCode::CONFLICT,
+        Error::ProfilerBusy | Error::DoctorBusy => StatusCode::CONFLICT,
         Error::ProfilingUnsupported => StatusCode::NOT_IMPLEMENTED,
         Error::InvalidConfig { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,5 +1,6 @@
 //! [`Doctor`]: what to watch and for how long; [`Doctor::observe`] runs one window.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,7 +11,7 @@ use super::memory::{MemoryInputs, TypeCount};
 use super::report::Report;
 use super::sampling::{self, Plan};
 use crate::error::Error;
-use crate::profile::cpu::{self, CpuProfiler};
+use crate::profile::cpu::{self, Cancellation, CpuProfiler};
 use crate::profile::CpuProfile;
 use crate::runtime::OperationStats;
 
@@ -195,7 +196,9 @@ impl Doctor {
 
     /// Observes the process for `window`, then diagnoses it. Sampling and profiling run on a
     /// thread of their own, so the calling runtime's workers stay free (and a blocked
-    /// runtime is still observed).
+    /// runtime is still observed). Dropping the future before it completes (a caller that
+    /// gives up, an HTTP handler whose client hangs up) stops the observation at once and
+    /// frees the CPU profiler for the next capture.
     ///
     /// # Errors
     /// * [`Error::InvalidConfig`] for a window of zero or above [`MAX_WINDOW`];
@@ -209,19 +212,28 @@ impl Doctor {
         }
         let start = doctor.start(window)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let (cancel_on_drop, cancellation) = Cancellation::new();
         std::thread::Builder::new()
             .name("stethoscope-doctor".into())
             .spawn(move || {
-                // The caller may have gone away (a closed HTTP connection); nothing to do then.
-                let _ = tx.send(doctor.finish(start, window));
+                // Called off when the caller goes away (a closed HTTP connection): returning
+                // drops `start`, which stops the CPU profile and frees the profiler now rather
+                // than when the window is over.
+                if let Ok(report) = doctor.finish(start, window, |d| cancellation.wait(d)) {
+                    // The caller may go away while the report is built; nothing to do then.
+                    let _ = tx.send(report);
+                }
             })
             .map_err(|e| Error::io("spawning the doctor's sampling thread", e))?;
-        rx.await.map_err(|_| {
+        let report = rx.await.map_err(|_| {
             Error::io(
                 "waiting for the doctor's sampling thread",
                 std::io::Error::other("the thread ended without a report"),
             )
-        })
+        });
+        // Held until here: dropping this future before the report arrives cancels the window.
+        drop(cancel_on_drop);
+        report
     }
 
     /// [`observe`](Self::observe) for synchronous code: blocks the calling thread for
@@ -232,7 +244,12 @@ impl Doctor {
     /// As [`observe`](Self::observe).
     pub fn observe_blocking(&self, window: Duration) -> Result<Report, Error> {
         let start = self.start(window)?;
-        Ok(self.finish(start, window))
+        // Nothing can call this window off: its caller is the thread waiting here.
+        let Ok(report) = self.finish(start, window, |d| {
+            std::thread::sleep(d);
+            Ok::<(), Infallible>(())
+        });
+        Ok(report)
     }
 
     /// Validates and starts the profiler: everything that can fail before the wait.
@@ -259,20 +276,33 @@ impl Doctor {
         })
     }
 
-    fn finish(&self, started: Started, window: Duration) -> Report {
+    /// Samples for `window`, waiting between samples with `wait`; a wait that fails calls the
+    /// window off (and drops the profiler in `started`).
+    fn finish<E>(
+        &self,
+        started: Started,
+        window: Duration,
+        wait: impl Fn(Duration) -> Result<(), E>,
+    ) -> Result<Report, E> {
         let plan = Plan {
             interval: self.interval,
             runtime: self.runtime.clone(),
             operations: self.operations.clone(),
             memory: self.memory.clone(),
         };
-        let recording = sampling::record(&plan, window);
+        let recording = sampling::record(&plan, window, wait)?;
         let profile: Result<Option<CpuProfile>, String> = match started.profiler {
             Ok(Some(profiler)) => profiler.stop().map(Some).map_err(|e| e.to_string()),
             Ok(None) => Ok(None),
             Err(note) => Err(note),
         };
-        Report::new(started.at, window, self.interval, recording, profile)
+        Ok(Report::new(
+            started.at,
+            window,
+            self.interval,
+            recording,
+            profile,
+        ))
     }
 }
 

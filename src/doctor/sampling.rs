@@ -93,8 +93,13 @@ struct Previous {
     allocated: Option<u64>,
 }
 
-/// Samples `plan` every interval for `window`, blocking the calling thread.
-pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
+/// Samples `plan` every interval for `window`, blocking the calling thread. Between samples it
+/// waits with `wait`, which may call the window off (`Err`): the recording then stops at once.
+pub(crate) fn record<E>(
+    plan: &Plan,
+    window: Duration,
+    wait: impl Fn(Duration) -> Result<(), E>,
+) -> Result<Recording, E> {
     let start = Instant::now();
     let probe = Probe::default();
     let operations_before = plan.operations.as_ref().map(OperationStats::totals);
@@ -127,7 +132,7 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
         // interval.
         let due =
             (start + plan.interval * u32::try_from(tick).unwrap_or(u32::MAX)).min(start + window);
-        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        wait(due.saturating_duration_since(Instant::now()))?;
         let now = Instant::now();
         let (delays, waiting) = probe.take(now);
         let mut sample = read(plan, &mut previous, now, start);
@@ -157,7 +162,7 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
     if let (Some(stats), Some(before)) = (&plan.operations, &operations_before) {
         recording.operations = stats.totals().since(before);
     }
-    recording
+    Ok(recording)
 }
 
 /// The longest any worker has been inside one poll at `now`: the probe cannot see a worker

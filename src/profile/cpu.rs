@@ -1,7 +1,9 @@
 //! Capturing CPU profiles: for a fixed duration ([`capture`], [`capture_blocking`]) or around
 //! one piece of work ([`CpuProfiler`]). One capture runs at a time per process.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::CpuProfile;
@@ -19,24 +21,74 @@ pub const MAX_FREQUENCY: u32 = 1000;
 /// away from everyone else.
 pub const MAX_DURATION: Duration = Duration::from_secs(300);
 
-/// Set while a capture runs: the `SIGPROF` profiler is process-wide.
-static BUSY: AtomicBool = AtomicBool::new(false);
-
-/// Holds [`BUSY`]; releasing it on drop also covers errors and panics mid-capture.
+/// Something the process does one at a time (the `SIGPROF` profiler is process-wide; the admin
+/// server's doctor runs one window at a time): [`OneAtATime::try_hold`] takes it or says that
+/// it is taken.
 #[derive(Debug)]
-struct Busy(());
+pub(crate) struct OneAtATime(AtomicBool);
 
-impl Busy {
-    fn acquire() -> Result<Busy, Error> {
-        BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .map(|_| Busy(()))
-            .map_err(|_| Error::ProfilerBusy)
+impl OneAtATime {
+    pub(crate) const fn new() -> Self {
+        OneAtATime(AtomicBool::new(false))
+    }
+
+    /// Takes the slot, or `None` while someone else holds it.
+    pub(crate) fn try_hold(&'static self) -> Option<Held> {
+        self.0
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Held(self))
     }
 }
 
-impl Drop for Busy {
+/// A taken [`OneAtATime`]; releasing it on drop also covers errors, panics and callers that
+/// go away mid-capture.
+#[derive(Debug)]
+pub(crate) struct Held(&'static OneAtATime);
+
+impl Drop for Held {
     fn drop(&mut self) {
-        BUSY.store(false, Ordering::Release);
+        self.0 .0.store(false, Ordering::Release);
+    }
+}
+
+/// The process-wide profiler.
+static PROFILER: OneAtATime = OneAtATime::new();
+
+fn acquire_profiler() -> Result<Held, Error> {
+    PROFILER.try_hold().ok_or(Error::ProfilerBusy)
+}
+
+/// The caller's end of a [`Cancellation`]: dropping it (with the future that holds it, which
+/// axum drops when the HTTP client hangs up) cancels the wait at once.
+#[derive(Debug)]
+pub(crate) struct CancelOnDrop {
+    // Never sent on: its drop disconnects the channel, which wakes the waiting thread.
+    _sender: mpsc::Sender<Infallible>,
+}
+
+/// The waiting end: a capture thread waits on it instead of sleeping, so the capture ends as
+/// soon as nobody wants its result any more rather than when its duration is over.
+#[derive(Debug)]
+pub(crate) struct Cancellation(mpsc::Receiver<Infallible>);
+
+/// The [`CancelOnDrop`] was dropped: the caller went away.
+#[derive(Debug)]
+pub(crate) struct Cancelled;
+
+impl Cancellation {
+    pub(crate) fn new() -> (CancelOnDrop, Cancellation) {
+        let (sender, receiver) = mpsc::channel();
+        (CancelOnDrop { _sender: sender }, Cancellation(receiver))
+    }
+
+    /// Waits for `duration`, or less if the caller goes away first.
+    pub(crate) fn wait(&self, duration: Duration) -> Result<(), Cancelled> {
+        match self.0.recv_timeout(duration) {
+            Ok(never) => match never {},
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Cancelled),
+        }
     }
 }
 
@@ -67,7 +119,9 @@ fn validate_duration(duration: Duration) -> Result<(), Error> {
 /// Profiles the whole process for `duration` at `frequency` samples per second of CPU time.
 ///
 /// The wait happens on a thread of its own, so the caller's runtime workers stay free and any
-/// runtime (or none, via [`capture_blocking`]) works.
+/// runtime (or none, via [`capture_blocking`]) works. Dropping the future before it completes
+/// (a caller that gives up, a `select!` that times out, an HTTP handler whose client hangs up)
+/// stops the capture at once, discards its samples and frees the profiler for the next one.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), stethoscope::Error> {
@@ -88,21 +142,37 @@ fn validate_duration(duration: Duration) -> Result<(), Error> {
 pub async fn capture(duration: Duration, frequency: u32) -> Result<CpuProfile, Error> {
     validate_duration(duration)?;
     validate_frequency(frequency)?;
-    let busy = Busy::acquire()?;
+    let busy = acquire_profiler()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let (cancel_on_drop, cancellation) = Cancellation::new();
     std::thread::Builder::new()
         .name("stethoscope-profile".into())
         .spawn(move || {
-            let result = run(busy, duration, frequency);
-            // The caller may have gone away (a closed HTTP connection); nothing to do then.
-            let _ = tx.send(result);
+            let profiler = match CpuProfiler::start_holding(busy, frequency) {
+                Ok(profiler) => profiler,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            if cancellation.wait(duration).is_err() {
+                // The caller went away (a closed HTTP connection): returning drops the
+                // profiler, which stops sampling and frees it for the next capture now
+                // rather than when the duration is over.
+                return;
+            }
+            // The caller may go away while the report is built; nothing to do then.
+            let _ = tx.send(profiler.stop());
         })
         .map_err(|e| Error::io("spawning the CPU profiling thread", e))?;
-    rx.await.unwrap_or_else(|_| {
+    let result = rx.await.unwrap_or_else(|_| {
         Err(Error::Profiler {
             message: "the profiling thread ended without a result".to_owned(),
         })
-    })
+    });
+    // Held until here: dropping this future before the result arrives cancels the capture.
+    drop(cancel_on_drop);
+    result
 }
 
 /// [`capture`] for synchronous code: blocks the calling thread for `duration`.
@@ -112,11 +182,7 @@ pub async fn capture(duration: Duration, frequency: u32) -> Result<CpuProfile, E
 pub fn capture_blocking(duration: Duration, frequency: u32) -> Result<CpuProfile, Error> {
     validate_duration(duration)?;
     validate_frequency(frequency)?;
-    run(Busy::acquire()?, duration, frequency)
-}
-
-fn run(busy: Busy, duration: Duration, frequency: u32) -> Result<CpuProfile, Error> {
-    let profiler = CpuProfiler::start_holding(busy, frequency)?;
+    let profiler = CpuProfiler::start_holding(acquire_profiler()?, frequency)?;
     std::thread::sleep(duration);
     profiler.stop()
 }
@@ -140,7 +206,7 @@ pub struct CpuProfiler {
     #[cfg(unix)]
     sampler: super::sampler::Sampler,
     // Declared last so it is released after the sampler has stopped.
-    _busy: Busy,
+    _busy: Held,
 }
 
 impl CpuProfiler {
@@ -150,11 +216,11 @@ impl CpuProfiler {
     /// As [`capture`], apart from the duration.
     pub fn start(frequency: u32) -> Result<CpuProfiler, Error> {
         validate_frequency(frequency)?;
-        CpuProfiler::start_holding(Busy::acquire()?, frequency)
+        CpuProfiler::start_holding(acquire_profiler()?, frequency)
     }
 
     #[cfg(unix)]
-    fn start_holding(busy: Busy, frequency: u32) -> Result<CpuProfiler, Error> {
+    fn start_holding(busy: Held, frequency: u32) -> Result<CpuProfiler, Error> {
         Ok(CpuProfiler {
             sampler: super::sampler::Sampler::start(frequency)?,
             _busy: busy,
@@ -162,7 +228,7 @@ impl CpuProfiler {
     }
 
     #[cfg(not(unix))]
-    fn start_holding(busy: Busy, frequency: u32) -> Result<CpuProfiler, Error> {
+    fn start_holding(busy: Held, frequency: u32) -> Result<CpuProfiler, Error> {
         let _ = (busy, frequency);
         Err(Error::ProfilingUnsupported)
     }

@@ -169,3 +169,44 @@ pub(crate) fn scrape(addr: SocketAddr, headers: &[(&str, &str)]) -> prometheus_p
 pub(crate) fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
+
+/// Sends `GET path` on a connection of its own and returns that connection once the server is
+/// running the request: when `probe`, a request for the same one-at-a-time resource (the CPU
+/// profiler, the doctor), answers `409`. Should the probe get there first, `path` is refused,
+/// so it is sent again. Dropping the returned stream hangs up on the request.
+pub(crate) fn start_request(addr: SocketAddr, path: &str, probe: &str) -> TcpStream {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut stream = send_only(addr, path);
+    loop {
+        let r = get(addr, probe);
+        if r.status == 409 {
+            return stream;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{probe} never answered 409 while {path} was running; last answer {r:?}"
+        );
+        if has_answered(&stream) {
+            stream = send_only(addr, path);
+        }
+    }
+}
+
+/// Writes the request for `path` and reads nothing back.
+fn send_only(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect to the admin server");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    stream
+}
+
+/// Whether the server has sent anything on `stream` (or closed it), without waiting.
+fn has_answered(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let answered = match stream.peek(&mut [0u8; 1]) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+        Err(_) => true,
+    };
+    stream.set_nonblocking(false).unwrap();
+    answered
+}
