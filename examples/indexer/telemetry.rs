@@ -30,7 +30,13 @@ pub(crate) struct Telemetry {
 }
 
 fn builder(config: &Config, service: &str) -> Result<stethoscope::Builder, stethoscope::Error> {
+    // The per-block stages (`decode_block`, `verify_batch`) are `debug` spans: exported and
+    // timed, not logged, unless STETHOSCOPE_TRACE_FILTER (read after this) says otherwise.
     let mut builder = Stethoscope::builder()
+        .with_trace_filter(&format!(
+            "info,{}=debug",
+            module_path!().split("::").next().unwrap_or("indexer")
+        ))?
         .from_env()?
         .with_service_name(service);
     builder = builder.with_log_output(match &config.log_file {
