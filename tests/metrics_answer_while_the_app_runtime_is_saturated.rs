@@ -4,12 +4,12 @@ mod http;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use stethoscope::{LogOutput, Stethoscope};
 
 #[test]
-fn metrics_answer_within_a_second_while_every_worker_spins() {
+fn metrics_answer_while_every_worker_spins() {
     let guard = Stethoscope::builder()
         .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
         .with_admin_addr(http::any_port())
@@ -38,14 +38,17 @@ fn metrics_answer_within_a_second_while_every_worker_spins() {
         std::thread::yield_now();
     }
 
-    let start = Instant::now();
-    let response = http::get(addr, "/metrics");
-    let elapsed = start.elapsed();
+    // The workers spin until the answer is in, so an answer that needed them would never come:
+    // the bound below is a liveness limit (no answer at all), not a latency claim.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(http::get(addr, "/metrics"));
+    });
+    let response = rx.recv_timeout(Duration::from_secs(60));
     stop.store(true, Ordering::Relaxed);
     runtime.shutdown_timeout(Duration::from_secs(5));
 
+    let response = response.expect("no answer while the application's workers spin");
     assert_eq!(response.status, 200);
     http::parse(&response.body);
-    // Generous: the request needs milliseconds; this only fails if it waited on the app runtime.
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 }
