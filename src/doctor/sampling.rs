@@ -86,6 +86,9 @@ struct Previous {
     at: Instant,
     cpu_seconds: Option<f64>,
     worker_busy: Vec<Duration>,
+    /// Busy time published in an earlier interval than it belongs to, beyond what that
+    /// interval could hold: counted in the next intervals rather than lost.
+    busy_carry: f64,
     allocated: Option<u64>,
 }
 
@@ -99,6 +102,7 @@ pub(crate) fn record(plan: &Plan, window: Duration) -> Recording {
         at: start,
         cpu_seconds: ProcessSample::read().cpu_seconds,
         worker_busy: worker_busy(plan.runtime.as_ref()),
+        busy_carry: 0.0,
         allocated: plan.memory.allocated_bytes.as_ref().and_then(|f| f()),
     };
     let mut recording = Recording {
@@ -175,11 +179,15 @@ fn read(plan: &Plan, previous: &mut Previous, now: Instant, start: Instant) -> S
             .map(|(now, before)| now.saturating_sub(*before))
             .sum();
         let capacity = wall * busy.len().max(1) as f64;
+        // tokio publishes a worker's busy time only every 61 polls or when it parks, so one
+        // interval can receive much of the previous ones' busy time (a saturated runtime's
+        // workers never park). Clamping alone would lose the excess and make a saturated
+        // runtime read as half busy: carry it into the next intervals instead.
+        let busy_seconds = delta.as_secs_f64() + previous.busy_carry;
         if capacity > 0.0 {
-            // tokio accounts a batch of polls when it ends, so one interval can receive a
-            // little of the previous one's busy time: clamp.
-            sample.runtime_busy_ratio = Some((delta.as_secs_f64() / capacity).clamp(0.0, 1.0));
+            sample.runtime_busy_ratio = Some((busy_seconds / capacity).clamp(0.0, 1.0));
         }
+        previous.busy_carry = (busy_seconds - capacity).max(0.0);
         previous.worker_busy = busy;
         sample.alive_tasks = Some(handle.metrics().num_alive_tasks() as u64);
     }
