@@ -14,10 +14,10 @@ use stethoscope::doctor::{Doctor, Severity, Signal};
 fn short_polls_on_every_worker_are_a_runtime_saturated_finding() {
     let runtime = support::two_worker_runtime();
     let stop = doctor::Stop::default();
-    // Twice as many tasks as workers, so a worker never runs out of work and never parks; each
-    // poll computes for a quarter of a millisecond and yields, so a ready task (the doctor's
-    // probe) still gets a worker within a few polls.
-    for _ in 0..4 {
+    // Eight tasks per worker, so a worker never runs out of work and never parks (and spends
+    // little of its time looking for more); each poll computes for a quarter of a millisecond
+    // and yields, so a ready task (the doctor's probe) still gets a worker within a few polls.
+    for _ in 0..16 {
         let stop = stop.clone();
         runtime.spawn(async move {
             while !stop.stopped() {
