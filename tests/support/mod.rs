@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod blocked_worker;
 pub(crate) mod collector;
 pub(crate) mod counting_alloc;
 pub(crate) mod json_keys;
