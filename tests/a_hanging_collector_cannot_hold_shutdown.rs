@@ -1,15 +1,17 @@
 //! A collector that accepts connections and never answers cannot hold the process past the
-//! shutdown deadline.
+//! shutdown deadline: shutdown gives up and says so.
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use stethoscope::{Error, LogOutput, Stethoscope};
 use support::collector::{Behaviour, Collector};
 
-/// Installs with `collector` as the OTLP endpoint and finishes 100 spans.
-fn install_and_trace(collector: &Collector) -> stethoscope::Guard {
+#[test]
+fn shutdown_gives_up_at_its_deadline_with_an_export_timeout() {
+    let collector = Collector::start(Behaviour::Hang);
     let guard = Stethoscope::builder()
         .without_admin()
         .with_otlp_endpoint(&collector.url())
@@ -21,31 +23,22 @@ fn install_and_trace(collector: &Collector) -> stethoscope::Guard {
         let span = stethoscope::info_span!("work", i);
         let _e = span.enter();
     }
-    guard
-}
-
-#[test]
-fn shutdown_gives_up_at_its_deadline() {
-    let collector = Collector::start(Behaviour::Hang);
-    let guard = install_and_trace(&collector);
-    std::thread::sleep(Duration::from_millis(700)); // let the first export start and hang
-    let started = Instant::now();
-    let result = guard.shutdown(Duration::from_secs(1));
+    // The export is under way and will never be answered.
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "took {:?}",
-        started.elapsed()
+        collector.wait_for_request(Duration::from_secs(30)),
+        "no export request reached the collector"
     );
+
+    let deadline = Duration::from_secs(1);
+    // Shutdown runs aside only so that a regression fails this test instead of hanging it;
+    // the bound is far above the deadline and is not what the test measures.
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || done.send(guard.shutdown(deadline)));
+    let result = result
+        .recv_timeout(Duration::from_secs(60))
+        .expect("shutdown is still waiting for the hung collector");
     assert!(
-        matches!(result, Err(Error::ExportTimeout { .. }) | Ok(())),
+        matches!(result, Err(Error::ExportTimeout { deadline: d }) if d == deadline),
         "{result:?}"
     );
-}
-
-#[test]
-fn garbage_answers_are_survived() {
-    let collector = Collector::start(Behaviour::Garbage);
-    let guard = install_and_trace(&collector);
-    let _ = guard.shutdown(Duration::from_secs(5));
-    assert!(!collector.spans().is_empty(), "the spans were delivered");
 }

@@ -47,21 +47,3 @@ fn a_slow_database_saturates_the_pool_and_time_goes_to_waiting() {
     assert!(store.total_wall >= Duration::from_millis(40), "{store:?}");
     drop(report);
 }
-
-#[test]
-fn the_doctor_says_the_pipeline_waits_on_the_database() {
-    let mut config = indexer::timed("indexer-slow-db-doctor", 3, 100);
-    config.inject = Some(indexer::cli::Inject::SlowDb);
-    let runtime = support::two_worker_runtime();
-    let report = runtime.block_on(indexer::pipeline::run(config)).unwrap();
-    let doctor = indexer::doctor_text(&report);
-    let finding = doctor
-        .lines()
-        .find(|l| l.starts_with("Issue detected") && l.contains("waiting"))
-        .unwrap_or_else(|| panic!("no waiting finding:\n{doctor}"));
-    assert!(
-        finding.contains("`process_block`") || finding.contains("`store`"),
-        "{finding}"
-    );
-    drop(report);
-}

@@ -34,16 +34,3 @@ fn the_second_init_fails_with_already_initialized() {
     let service = line["service"].as_str().unwrap();
     assert!(service.starts_with("init_twice_is_an_error"), "{line}");
 }
-
-#[test]
-fn a_foreign_global_subscriber_is_reported() {
-    // Runs in its own process under nextest; under `cargo test` the other test may have
-    // installed first, which is the same family of error.
-    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
-    let err = Stethoscope::builder()
-        .without_admin() // tests run in parallel: keep off the default admin port
-        .with_log_output(LogOutput::Writer(Box::new(Capture::default())))
-        .install()
-        .unwrap_err();
-    assert!(err.is_already_initialized(), "{err:?}");
-}

@@ -5,7 +5,8 @@ mod support;
 
 use serde_json::Value;
 use stethoscope::logging::JsonLayer;
-use support::json_lines_of;
+use support::json_keys::{assert_unique_keys, key_count, repeated_keys, top_level_keys};
+use support::{json_lines_of, output_of};
 
 fn is_hex(v: &Value, len: usize) -> bool {
     v.as_str().is_some_and(|s| {
@@ -42,7 +43,7 @@ fn an_event_outside_spans_has_the_base_keys_and_its_fields() {
 
 #[test]
 fn span_fields_appear_on_every_line_inside_the_span_with_the_nearest_value_winning() {
-    let lines = json_lines_of(JsonLayer::new(), || {
+    let output = output_of(JsonLayer::new(), || {
         let request = tracing::info_span!("request", request_id = "r-17", shard = 1, user = "ada");
         let _r = request.enter();
         tracing::info!("outer");
@@ -50,6 +51,7 @@ fn span_fields_appear_on_every_line_inside_the_span_with_the_nearest_value_winni
         let _b = batch.enter();
         tracing::info!(user = "event-wins", "inner");
     });
+    let (lines, raw) = (output.json_lines(), output.raw_lines());
     assert_eq!(lines.len(), 2);
     let (outer, inner) = (&lines[0], &lines[1]);
     assert_eq!(outer["request_id"], "r-17");
@@ -71,9 +73,11 @@ fn span_fields_appear_on_every_line_inside_the_span_with_the_nearest_value_winni
         "one trace along the chain"
     );
     assert_ne!(inner["span_id"], outer["span_id"]);
-    // The raw line must not repeat a key (serde_json would silently keep the last).
-    let raw = inner.to_string();
-    assert_eq!(raw.matches("\"shard\"").count(), 1, "{raw}");
+    // The losing values must not be written at all: serde_json would keep the last of
+    // repeated keys, so count them in the raw line.
+    assert_eq!(key_count(&raw[1], "shard"), 1, "{}", raw[1]);
+    assert_eq!(key_count(&raw[1], "user"), 1, "{}", raw[1]);
+    raw.iter().for_each(|l| assert_unique_keys(l));
 }
 
 #[test]
@@ -90,7 +94,7 @@ fn separate_root_spans_start_separate_traces() {
 
 #[test]
 fn fields_recorded_later_show_on_subsequent_lines() {
-    let lines = json_lines_of(JsonLayer::new(), || {
+    let output = output_of(JsonLayer::new(), || {
         let span = tracing::info_span!(
             "block",
             height = 812_000,
@@ -103,12 +107,15 @@ fn fields_recorded_later_show_on_subsequent_lines() {
         span.record("status", "done");
         tracing::info!("after");
     });
+    let (lines, raw) = (output.json_lines(), output.raw_lines());
     assert!(lines[0].get("txs").is_none());
     assert_eq!(lines[0]["status"], "pending");
     assert_eq!(lines[1]["txs"], 3);
     assert_eq!(lines[1]["status"], "done");
     assert_eq!(lines[1]["height"], 812_000);
-    assert_eq!(lines[1].to_string().matches("\"status\"").count(), 1);
+    // The recorded value replaces the old one rather than being written next to it.
+    assert_eq!(key_count(&raw[1], "status"), 1, "{}", raw[1]);
+    raw.iter().for_each(|l| assert_unique_keys(l));
 }
 
 #[test]
@@ -124,7 +131,7 @@ fn explicit_parents_are_followed() {
 #[test]
 fn user_fields_named_like_reserved_keys_are_renamed_not_duplicated() {
     let layer = JsonLayer::new().with_constant_field("service", "indexer");
-    let lines = json_lines_of(layer, || {
+    let output = output_of(layer, || {
         let span = tracing::info_span!("s", message = "span msg", level = 3);
         let _e = span.enter();
         tracing::info!(
@@ -134,6 +141,7 @@ fn user_fields_named_like_reserved_keys_are_renamed_not_duplicated() {
             "real message"
         );
     });
+    let lines = output.json_lines();
     let l = &lines[0];
     assert_eq!(l["message"], "real message");
     assert_eq!(l["level"], "info");
@@ -143,6 +151,12 @@ fn user_fields_named_like_reserved_keys_are_renamed_not_duplicated() {
     assert_eq!(l["fields.service"], "other");
     assert_eq!(l["fields.message"], "span msg");
     assert_eq!(l["fields.level"], 3);
+    // Renamed, not written twice: a parser would show only one of two `message` keys.
+    let raw = &output.raw_lines()[0];
+    assert_unique_keys(raw);
+    for key in ["timestamp", "level", "message", "target", "service"] {
+        assert_eq!(key_count(raw, key), 1, "{key} in {raw}");
+    }
 }
 
 #[test]
@@ -173,7 +187,7 @@ fn log_crate_records_keep_their_own_target() {
 
 #[test]
 fn a_parent_recorded_after_its_child_was_created_shows_the_new_value_in_the_child() {
-    let lines = json_lines_of(JsonLayer::new(), || {
+    let output = output_of(JsonLayer::new(), || {
         let parent =
             tracing::info_span!("request", status = "pending", user = tracing::field::Empty);
         let _p = parent.enter();
@@ -184,16 +198,21 @@ fn a_parent_recorded_after_its_child_was_created_shows_the_new_value_in_the_chil
         parent.record("user", "ada");
         tracing::info!("after");
     });
+    let lines = output.json_lines();
     assert_eq!(lines[0]["status"], "pending");
     assert!(lines[0].get("user").is_none());
     assert_eq!(lines[1]["status"], "done");
     assert_eq!(lines[1]["user"], "ada");
     assert_eq!(lines[1]["rows"], 1);
+    output
+        .raw_lines()
+        .iter()
+        .for_each(|l| assert_unique_keys(l));
 }
 
 #[test]
 fn three_level_chains_merge_with_the_nearest_value_winning() {
-    let lines = json_lines_of(JsonLayer::new(), || {
+    let output = output_of(JsonLayer::new(), || {
         let a = tracing::info_span!("a", x = "a", only_a = 1);
         let _a = a.enter();
         let b = tracing::info_span!("b", x = "b", only_b = 2);
@@ -202,6 +221,7 @@ fn three_level_chains_merge_with_the_nearest_value_winning() {
         let _c = c.enter();
         tracing::info!(only_a = "event", "deep");
     });
+    let lines = output.json_lines();
     let l = &lines[0];
     assert_eq!(l["x"], "b");
     assert_eq!(l["only_a"], "event");
@@ -209,9 +229,10 @@ fn three_level_chains_merge_with_the_nearest_value_winning() {
         (l["only_b"].as_u64(), l["only_c"].as_u64()),
         (Some(2), Some(3))
     );
-    let raw = l.to_string();
-    assert_eq!(raw.matches("\"x\"").count(), 1, "{raw}");
-    assert_eq!(raw.matches("\"only_a\"").count(), 1, "{raw}");
+    let raw = &output.raw_lines()[0];
+    assert_eq!(key_count(raw, "x"), 1, "{raw}");
+    assert_eq!(key_count(raw, "only_a"), 1, "{raw}");
+    assert_unique_keys(raw);
 }
 
 /// Two stethoscope output layers in one subscriber share each span's stored fields; a record
@@ -236,8 +257,26 @@ fn records_show_on_every_output_layer_of_a_subscriber() {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0]["txs"], 4, "{}", lines[0]);
         assert_eq!(lines[0]["status"], "done", "{}", lines[0]);
-        let text = lines[0].to_string();
-        assert_eq!(text.matches("\"txs\"").count(), 1, "{text}");
-        assert_eq!(text.matches("\"status\"").count(), 1, "{text}");
+        let raw = &capture.raw_lines()[0];
+        assert_eq!(key_count(raw, "txs"), 1, "{raw}");
+        assert_eq!(key_count(raw, "status"), 1, "{raw}");
+        assert_unique_keys(raw);
     }
+}
+
+/// The check the tests above rely on: a repeated key is invisible once the line is parsed,
+/// and visible to the raw-text scanner.
+#[test]
+fn the_key_scanner_sees_repeats_that_a_parser_hides() {
+    let line = r#"{"a":1,"b":{"a":"x","c":[{"d":"}"}]},"e\"q":"{\"a\":1,","a":[1,"b"]}"#;
+    let parsed: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        parsed.as_object().unwrap().len(),
+        3,
+        "the parser merged the repeat"
+    );
+    assert_eq!(top_level_keys(line), ["a", "b", "e\"q", "a"]);
+    assert_eq!(key_count(line, "a"), 2);
+    assert_eq!(repeated_keys(line), ["a"]);
+    assert_eq!(top_level_keys(r#"{ "x" : "y" , "z":null }"#), ["x", "z"]);
 }

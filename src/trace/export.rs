@@ -1,14 +1,14 @@
 //! OTLP span export: settings from the standard `OTEL_*` variables, a tracer provider with a
 //! bounded batch processor, and the bookkeeping that keeps a bad collector from hurting the app.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
     BatchConfig, BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, Span,
@@ -282,6 +282,8 @@ pub(crate) struct ExportStats {
     pub(crate) dropped: AtomicU64,
     pub(crate) exported: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
+    /// The batch processor's shutdown gave up waiting for its export thread.
+    shutdown_timed_out: AtomicBool,
     last_error_report: Mutex<Option<Instant>>,
 }
 
@@ -332,7 +334,12 @@ impl SpanProcessor for CountingProcessor {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
+        let result = self.inner.shutdown_with_timeout(timeout);
+        // The provider folds this into a generic error; `Exporter::shutdown` needs to know.
+        if matches!(result, Err(OTelSdkError::Timeout(_))) {
+            self.stats.shutdown_timed_out.store(true, Ordering::Release);
+        }
+        result
     }
 
     fn set_resource(&mut self, resource: &Resource) {
@@ -465,6 +472,7 @@ impl Exporter {
     pub(crate) fn shutdown(self, deadline: Duration) -> Result<(), Error> {
         let (done, wait) = mpsc::channel();
         let provider = self.provider;
+        let stats = self.stats;
         // The SDK's shutdown blocks until its thread finishes the last export; run it aside so
         // a hung collector cannot hold the caller past the deadline.
         let spawned = std::thread::Builder::new()
@@ -476,6 +484,11 @@ impl Exporter {
             return Ok(());
         }
         match wait.recv_timeout(deadline) {
+            // The SDK gives up at the same deadline, so it may answer first: the spans it was
+            // still exporting are abandoned all the same.
+            Ok(_) if stats.shutdown_timed_out.load(Ordering::Acquire) => {
+                Err(Error::ExportTimeout { deadline })
+            }
             Ok(_) => Ok(()),
             Err(_) => Err(Error::ExportTimeout { deadline }),
         }

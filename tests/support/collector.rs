@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -27,6 +27,8 @@ pub(crate) enum Behaviour {
 pub(crate) struct Collector {
     pub(crate) addr: SocketAddr,
     pub(crate) requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    /// Export requests read so far (whatever the answer), signalled as each one arrives.
+    arrived: Arc<(Mutex<usize>, Condvar)>,
 }
 
 impl Collector {
@@ -34,14 +36,30 @@ impl Collector {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let store = Arc::clone(&requests);
+        let arrived = Arc::new((Mutex::new(0), Condvar::new()));
+        let (store, signal) = (Arc::clone(&requests), Arc::clone(&arrived));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || serve(stream, behaviour, &store));
+                let (store, signal) = (Arc::clone(&store), Arc::clone(&signal));
+                std::thread::spawn(move || serve(stream, behaviour, &store, &signal));
             }
         });
-        Collector { addr, requests }
+        Collector {
+            addr,
+            requests,
+            arrived,
+        }
+    }
+
+    /// Waits until the collector has read a whole export request (before answering it, or
+    /// hanging); `false` if none arrived `within`.
+    pub(crate) fn wait_for_request(&self, within: Duration) -> bool {
+        let (count, signal) = &*self.arrived;
+        let count = count.lock().unwrap();
+        let (count, _) = signal
+            .wait_timeout_while(count, within, |n| *n == 0)
+            .unwrap();
+        *count > 0
     }
 
     pub(crate) fn url(&self) -> String {
@@ -71,7 +89,12 @@ impl Collector {
     }
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceServiceRequest>>) {
+fn serve(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    store: &Mutex<Vec<ExportTraceServiceRequest>>,
+    arrived: &(Mutex<usize>, Condvar),
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
     let mut length = 0usize;
@@ -97,6 +120,8 @@ fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceS
     if let Ok(req) = ExportTraceServiceRequest::decode(body.as_slice()) {
         store.lock().unwrap().push(req);
     }
+    *arrived.0.lock().unwrap() += 1;
+    arrived.1.notify_all();
     let mut stream = reader.into_inner();
     match behaviour {
         Behaviour::Accept => {

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod blocked_worker;
 pub(crate) mod collector;
 pub(crate) mod counting_alloc;
+pub(crate) mod json_keys;
 pub(crate) mod leaks;
 
 use std::io::{self, Write};
@@ -18,6 +20,11 @@ pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 impl Capture {
     pub(crate) fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).expect("output is UTF-8")
+    }
+
+    /// Every line as written, for checks a JSON parser would hide (repeated keys, raw bytes).
+    pub(crate) fn raw_lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_owned).collect()
     }
 
     /// Every line parsed as JSON; panics with the offending line if one is not.
@@ -51,11 +58,17 @@ pub(crate) fn json_lines_of(
     layer: stethoscope::logging::JsonLayer,
     f: impl FnOnce(),
 ) -> Vec<serde_json::Value> {
+    output_of(layer, f).json_lines()
+}
+
+/// Runs `f` with a registry + `JsonLayer` writing to a fresh capture; returns the capture, for
+/// tests that check the raw text as well as the parsed lines.
+pub(crate) fn output_of(layer: stethoscope::logging::JsonLayer, f: impl FnOnce()) -> Capture {
     use tracing_subscriber::prelude::*;
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
     tracing::subscriber::with_default(subscriber, f);
-    capture.json_lines()
+    capture
 }
 
 /// A multi-threaded tokio runtime with two workers and all drivers, as the runtime tests use.
