@@ -530,7 +530,7 @@ impl Builder {
 
         // -- globals from here on --
         // Checked before the recorder is set: the dispatcher cannot be unset afterwards.
-        if tracing::dispatcher::has_been_set() {
+        if global_subscriber_set() {
             return Err(Error::SubscriberAlreadySet);
         }
         let metrics = metrics.map(PreparedMetrics::install_global).transpose()?;
@@ -788,6 +788,25 @@ fn span_filters(
         (None, None) => None,
     };
     Ok((exported, timed))
+}
+
+/// Whether a global `tracing` subscriber is installed. `tracing::dispatcher::has_been_set`
+/// also counts scoped defaults (`with_default` anywhere, ever), so the question is asked on a
+/// fresh thread, which has no scoped default and sees the global dispatcher or none. If the
+/// thread cannot be spawned, the answer is "no" and `set_global_default` decides.
+fn global_subscriber_set() -> bool {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("stethoscope-install".into())
+            .spawn_scoped(s, || {
+                !tracing::dispatcher::get_default(|d| {
+                    d.is::<tracing_core::subscriber::NoSubscriber>()
+                })
+            })
+            .ok()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(false)
+    })
 }
 
 fn default_service_name() -> Option<String> {

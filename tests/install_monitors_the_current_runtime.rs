@@ -22,9 +22,11 @@ fn install_inside_a_runtime_publishes_runtime_metrics() {
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     let text = loop {
+        // The sample first, then the text: rendered the other way round, the text could
+        // predate the sample it is checked against.
+        let sampled = guard.runtime_sample().is_some_and(|s| !s.elapsed.is_zero());
         let text = guard.render_metrics().unwrap();
-        let sampled = text.contains("tokio_scheduling_delay_seconds_count")
-            && guard.runtime_sample().is_some_and(|s| !s.elapsed.is_zero());
+        let sampled = sampled && text.contains("tokio_scheduling_delay_seconds_count");
         if sampled || Instant::now() > deadline {
             break text;
         }

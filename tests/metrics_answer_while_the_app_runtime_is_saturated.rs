@@ -1,9 +1,8 @@
 //! `/metrics` answers promptly while every worker of the application's runtime is busy.
 
 mod http;
+mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use stethoscope::{LogOutput, Stethoscope};
@@ -22,21 +21,7 @@ fn metrics_answer_while_every_worker_spins() {
         .worker_threads(WORKERS)
         .build()
         .unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let spinning = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    for _ in 0..WORKERS {
-        let (stop, spinning) = (stop.clone(), spinning.clone());
-        runtime.spawn(async move {
-            spinning.fetch_add(1, Ordering::SeqCst);
-            // Blocks the worker thread: the runtime cannot run anything else meanwhile.
-            while !stop.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-        });
-    }
-    while spinning.load(Ordering::SeqCst) < WORKERS {
-        std::thread::yield_now();
-    }
+    let spinning = support::spin_every_worker(&runtime, WORKERS);
 
     // The workers spin until the answer is in, so an answer that needed them would never come:
     // the bound below is a liveness limit (no answer at all), not a latency claim.
@@ -45,7 +30,7 @@ fn metrics_answer_while_every_worker_spins() {
         let _ = tx.send(http::get(addr, "/metrics"));
     });
     let response = rx.recv_timeout(Duration::from_secs(60));
-    stop.store(true, Ordering::Relaxed);
+    drop(spinning);
     runtime.shutdown_timeout(Duration::from_secs(5));
 
     let response = response.expect("no answer while the application's workers spin");

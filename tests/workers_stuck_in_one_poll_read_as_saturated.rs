@@ -7,8 +7,6 @@
 mod http;
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stethoscope::{LogOutput, Stethoscope};
@@ -34,15 +32,6 @@ fn series(
         })
 }
 
-/// Sets its flag when dropped.
-struct Release(Arc<AtomicBool>);
-
-impl Drop for Release {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
 #[test]
 fn workers_spinning_inside_one_poll_read_as_busy_and_saturated() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -61,24 +50,7 @@ fn workers_spinning_inside_one_poll_read_as_busy_and_saturated() {
     };
     let addr = guard.admin_addr().unwrap();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    // Dropped before the runtime, also when an assertion fails: a runtime whose workers never
-    // return would hang the test instead of failing it.
-    let _release = Release(Arc::clone(&stop));
-    let spinning = Arc::new(AtomicUsize::new(0));
-    for _ in 0..WORKERS {
-        let (stop, spinning) = (Arc::clone(&stop), Arc::clone(&spinning));
-        runtime.spawn(async move {
-            spinning.fetch_add(1, Ordering::SeqCst);
-            // One poll that never yields until the test is done.
-            while !stop.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-        });
-    }
-    while spinning.load(Ordering::SeqCst) < WORKERS {
-        std::thread::yield_now();
-    }
+    let spinning = support::spin_every_worker(&runtime, WORKERS);
 
     // The sampler publishes once a second; a bound on the polling, not a timing assertion:
     // without the fix the ratio stays 0 for as long as the workers are stuck.
@@ -125,7 +97,7 @@ fn workers_spinning_inside_one_poll_read_as_busy_and_saturated() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    stop.store(true, Ordering::Relaxed);
+    drop(spinning);
     runtime.shutdown_timeout(Duration::from_secs(5));
 
     let warning = warning.unwrap_or_else(|| panic!("no saturation warning:\n{}", capture.text()));

@@ -134,12 +134,17 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{mpsc, Arc};
 
-    /// Blocks both workers of a fresh runtime inside one poll each until `release` is set;
-    /// returns once both polls have started.
-    fn block_both(runtime: &tokio::runtime::Runtime, release: &Arc<AtomicBool>) {
+    /// A fresh 2-worker runtime whose workers are both inside one poll each until the flag is
+    /// set; returns once both polls have started.
+    fn both_workers_blocked() -> (tokio::runtime::Runtime, Arc<AtomicBool>) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let release = Arc::new(AtomicBool::new(false));
         let (started, wait) = mpsc::channel();
         for _ in 0..2 {
-            let release = Arc::clone(release);
+            let release = Arc::clone(&release);
             let started = started.clone();
             runtime.spawn(async move {
                 started.send(()).unwrap();
@@ -150,16 +155,12 @@ mod tests {
         }
         wait.recv().unwrap();
         wait.recv().unwrap();
+        (runtime, release)
     }
 
     #[test]
     fn a_worker_frozen_inside_one_poll_is_credited_as_busy() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let release = Arc::new(AtomicBool::new(false));
-        block_both(&runtime, &release);
+        let (runtime, release) = both_workers_blocked();
         let mut clock = WorkerClock::new(runtime.handle());
         let start = Instant::now();
         clock.observe(start);
@@ -177,12 +178,7 @@ mod tests {
 
     #[test]
     fn credited_totals_never_go_back_when_the_real_figure_arrives() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let release = Arc::new(AtomicBool::new(false));
-        block_both(&runtime, &release);
+        let (runtime, release) = both_workers_blocked();
         let mut clock = WorkerClock::new(runtime.handle());
         let start = Instant::now();
         clock.observe(start + Duration::from_secs(60));

@@ -79,3 +79,36 @@ pub(crate) fn two_worker_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// Keeps every worker of a runtime spinning inside one poll that never yields; dropping it
+/// releases them (declare it after the runtime, so it is dropped first, also when an
+/// assertion fails: a runtime whose workers never return would hang the test).
+pub(crate) struct Spinning(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Spinning {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Spawns one never-yielding spinner per worker on `runtime` and returns once all `workers`
+/// are inside their poll.
+pub(crate) fn spin_every_worker(runtime: &tokio::runtime::Runtime, workers: usize) -> Spinning {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinning = Arc::new(AtomicUsize::new(0));
+    for _ in 0..workers {
+        let (stop, spinning) = (Arc::clone(&stop), Arc::clone(&spinning));
+        runtime.spawn(async move {
+            spinning.fetch_add(1, Ordering::SeqCst);
+            while !stop.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    while spinning.load(Ordering::SeqCst) < workers {
+        std::thread::yield_now();
+    }
+    Spinning(stop)
+}
