@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -21,27 +21,58 @@ pub(crate) enum Behaviour {
     Garbage,
     /// Read the request, then never answer.
     Hang,
+    /// 400 Bad Request, which the exporter does not retry.
+    Reject,
+}
+
+/// Each request's raw head (request line and headers), in arrival order; a condition
+/// variable beside it is signalled on every arrival.
+#[derive(Default)]
+pub(crate) struct Received {
+    heads: Vec<String>,
 }
 
 #[derive(Clone)]
 pub(crate) struct Collector {
     pub(crate) addr: SocketAddr,
     pub(crate) requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    received: Arc<(Mutex<Received>, Condvar)>,
 }
 
 impl Collector {
     pub(crate) fn start(behaviour: Behaviour) -> Collector {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
+        Collector::start_on("127.0.0.1:0", behaviour).unwrap()
+    }
+
+    /// Listens on `addr`; `Err` when it cannot be bound (e.g. `[::1]:0` without IPv6).
+    pub(crate) fn start_on(addr: &str, behaviour: Behaviour) -> std::io::Result<Collector> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let received = Arc::new((Mutex::new(Received::default()), Condvar::new()));
         let store = Arc::clone(&requests);
+        let signal = Arc::clone(&received);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let store = Arc::clone(&store);
-                std::thread::spawn(move || serve(stream, behaviour, &store));
+                let signal = Arc::clone(&signal);
+                std::thread::spawn(move || serve(stream, behaviour, &store, &signal));
             }
         });
-        Collector { addr, requests }
+        Ok(Collector {
+            addr,
+            requests,
+            received,
+        })
+    }
+
+    /// Blocks until `n` requests have arrived (whatever the answer); returns their raw heads.
+    pub(crate) fn wait_for_requests(&self, n: usize) -> Vec<String> {
+        let (lock, arrived) = &*self.received;
+        let received = arrived
+            .wait_while(lock.lock().unwrap(), |r| r.heads.len() < n)
+            .unwrap();
+        received.heads.clone()
     }
 
     pub(crate) fn url(&self) -> String {
@@ -71,12 +102,17 @@ impl Collector {
     }
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceServiceRequest>>) {
+fn serve(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    store: &Mutex<Vec<ExportTraceServiceRequest>>,
+    signal: &(Mutex<Received>, Condvar),
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
     let mut length = 0usize;
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+    let mut head = String::new();
+    if reader.read_line(&mut head).unwrap_or(0) == 0 {
         return;
     }
     loop {
@@ -89,6 +125,7 @@ fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceS
                 length = v.trim().parse().unwrap_or(0);
             }
         }
+        head.push_str(&line);
     }
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
@@ -96,6 +133,12 @@ fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceS
     }
     if let Ok(req) = ExportTraceServiceRequest::decode(body.as_slice()) {
         store.lock().unwrap().push(req);
+    }
+    {
+        let (lock, arrived) = signal;
+        let mut received = lock.lock().unwrap();
+        received.heads.push(head);
+        arrived.notify_all();
     }
     let mut stream = reader.into_inner();
     match behaviour {
@@ -107,6 +150,11 @@ fn serve(stream: TcpStream, behaviour: Behaviour, store: &Mutex<Vec<ExportTraceS
         Behaviour::Garbage => {
             let _ = stream.write_all(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n\xff\xfe\xfdgarbage",
+            );
+        }
+        Behaviour::Reject => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
         }
         Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
