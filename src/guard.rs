@@ -96,8 +96,10 @@ impl Guard {
     /// Flushes everything and stops the background work, waiting at most `deadline`.
     ///
     /// # Errors
-    /// [`Error::FlushTimeout`] when the log destination did not take all queued output in
-    /// time; the remaining lines are abandoned so that the caller is not blocked further.
+    /// [`Error::ExportTimeout`] when the collector did not answer the last span export in time,
+    /// [`Error::ExportFailed`] when it refused it or could not be reached (both count the spans
+    /// that were lost); [`Error::FlushTimeout`] when the log destination did not take all queued
+    /// output in time. What is left is abandoned so that the caller is not blocked further.
     ///
     /// The admin server and metric samplers stop first, then spans are exported (their
     /// failures are logged), then logs are written out; each export or flush step gets the

@@ -12,10 +12,16 @@ pub(crate) use crate::logging::redact::REDACTED;
 
 /// Prints [`REDACTED`] for `{}` and `{:?}`: what every hand-written `Debug` shows for a secret
 /// it holds in a plain type (`.field("token", &token.as_ref().map(|_| Redacted))`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Redacted;
 
 impl fmt::Display for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
     }
@@ -121,6 +127,7 @@ mod tests {
         let s = Secret::new("s3cr3t");
         assert_eq!(format!("{s:?}"), REDACTED);
         assert_eq!(format!("{:?}", Some(&s)), "Some([REDACTED])");
+        assert_eq!(format!("{:?}", Some(Redacted)), "Some([REDACTED])");
         assert_eq!(s.expose(), "s3cr3t");
         let u = SecretUrl::new("http://a:s3cr3t@h:1");
         assert_eq!(u.to_string(), "http://[REDACTED]@h:1");

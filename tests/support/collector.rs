@@ -66,6 +66,11 @@ impl Collector {
         })
     }
 
+    /// The raw heads of the requests received so far.
+    pub(crate) fn heads(&self) -> Vec<String> {
+        self.received.0.lock().unwrap().heads.clone()
+    }
+
     /// Blocks until `n` requests have arrived (whatever the answer); returns their raw heads.
     pub(crate) fn wait_for_requests(&self, n: usize) -> Vec<String> {
         let (lock, arrived) = &*self.received;
