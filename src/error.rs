@@ -56,11 +56,22 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
-    /// Shutdown could not hand every finished span to the collector before its deadline.
+    /// Shutdown could not hand every finished span to the collector before its deadline: the
+    /// collector did not answer the last export in time.
     ExportTimeout {
         /// The deadline that passed (for [`Guard::shutdown`](crate::Guard::shutdown), the
         /// whole shutdown's).
         deadline: Duration,
+        /// Spans still queued or in the unanswered request when it passed; they are abandoned.
+        unexported_spans: u64,
+    },
+    /// The last export, at shutdown, failed: the collector refused it (e.g. HTTP 401 or 400)
+    /// or could not be reached.
+    ExportFailed {
+        /// Spans that were not exported; they are lost.
+        unexported_spans: u64,
+        /// What the exporter reported, e.g. `HTTP export failed with status code: 401`.
+        reason: String,
     },
     /// A flush or shutdown could not write every log line it waited for before its deadline.
     FlushTimeout {
@@ -201,10 +212,33 @@ impl fmt::Display for Error {
                  to your own registry instead of calling `stethoscope::init()`",
             ),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
-            Error::ExportTimeout { deadline } => write!(
+            Error::ExportTimeout {
+                deadline,
+                unexported_spans: 0,
+            } => write!(
                 f,
-                "spans were not exported within {deadline:?}: the OTLP collector is down or too \
-                 slow; pending spans were abandoned so that shutdown does not hang"
+                "the span exporter did not finish shutting down within {deadline:?}, although \
+                 every span was handed over: the OTLP collector is slow to close; give shutdown a \
+                 longer deadline"
+            ),
+            Error::ExportTimeout {
+                deadline,
+                unexported_spans,
+            } => write!(
+                f,
+                "the OTLP collector did not answer within the shutdown deadline of {deadline:?}: \
+                 {unexported_spans} span(s) were not exported and are abandoned so that shutdown \
+                 does not hang; check that the collector is up and reachable, or give shutdown a \
+                 longer deadline"
+            ),
+            Error::ExportFailed {
+                unexported_spans,
+                reason,
+            } => write!(
+                f,
+                "exporting the last spans at shutdown failed ({reason}): {unexported_spans} \
+                 span(s) were not exported; check the collector's address and logs, and the \
+                 credentials in OTEL_EXPORTER_OTLP_HEADERS"
             ),
             Error::FlushTimeout {
                 deadline,

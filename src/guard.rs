@@ -132,7 +132,9 @@ impl Guard {
     /// - [`Error::FlushTimeout`] when the log destination did not take the lines logged
     ///   before the call in time; `pending_bytes` is all the log output left unwritten. It
     ///   comes first because those lines are the application's own record.
-    /// - otherwise [`Error::ExportTimeout`] when the collector did not take the spans in time;
+    /// - otherwise [`Error::ExportTimeout`] when the collector did not answer the last span
+    ///   export in time, or [`Error::ExportFailed`] when it refused it or could not be reached
+    ///   (both count the spans that were lost);
     /// - otherwise [`Error::FlushTimeout`] for lines logged during the shutdown (e.g. the
     ///   export failure reports) left unwritten.
     pub fn shutdown(mut self, deadline: Duration) -> Result<(), Error> {
@@ -200,8 +202,11 @@ impl Budget {
                 deadline: self.total,
                 pending_bytes,
             },
-            Error::ExportTimeout { .. } => Error::ExportTimeout {
+            Error::ExportTimeout {
+                unexported_spans, ..
+            } => Error::ExportTimeout {
                 deadline: self.total,
+                unexported_spans,
             },
             other => other,
         }
@@ -239,9 +244,13 @@ fn flush_and_export(
         let spans = match spawned {
             // `Exporter::shutdown` waits with a timeout and does not panic; should it, the
             // spans' fate is unknown and reported as not exported.
-            Ok(thread) => thread.join().unwrap_or(Err(Error::ExportTimeout {
-                deadline: budget.total,
-            })),
+            Ok(thread) => thread.join().unwrap_or_else(|_| {
+                Err(Error::ExportFailed {
+                    unexported_spans: 0,
+                    reason: "the span shutdown thread panicked; the last spans' fate is unknown"
+                        .to_owned(),
+                })
+            }),
             // No thread to spare: one after the other, with what is left.
             Err(_) => export(),
         };
@@ -476,10 +485,11 @@ mod tests {
             "{err:?}"
         );
         let err = budget.blame(Error::ExportTimeout {
+            unexported_spans: 3,
             deadline: Duration::ZERO,
         });
         assert!(
-            matches!(err, Error::ExportTimeout { deadline } if deadline == 5 * SECOND),
+            matches!(err, Error::ExportTimeout { deadline, unexported_spans: 3 } if deadline == 5 * SECOND),
             "{err:?}"
         );
     }
@@ -559,7 +569,10 @@ mod tests {
     }
 
     fn export_timeout() -> Result<(), Error> {
-        Err(Error::ExportTimeout { deadline: SECOND })
+        Err(Error::ExportTimeout {
+            deadline: SECOND,
+            unexported_spans: 1,
+        })
     }
 
     #[test]

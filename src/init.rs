@@ -253,9 +253,7 @@ impl Builder {
     /// # Errors
     /// [`Error::InvalidConfig`] unless `base_url` is an `http://` URL with a host.
     pub fn with_otlp_endpoint(mut self, base_url: &str) -> Result<Self, Error> {
-        export::validate_endpoint(base_url)
-            .map_err(|why| Error::invalid_config("with_otlp_endpoint", base_url, why))?;
-        self.export.endpoint = Some(export::Endpoint::Base(base_url.trim().to_owned()));
+        self.export.endpoint = Some(export::Endpoint::from_builder(base_url)?);
         Ok(self)
     }
 
@@ -331,8 +329,9 @@ impl Builder {
     /// | `OTEL_EXPORTER_OTLP_ENDPOINT` | collector base URL (`http://localhost:4318`); spans go to `/v1/traces` |
     /// | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full URL for spans; wins over the above |
     /// | `OTEL_EXPORTER_OTLP_PROTOCOL`, `…_TRACES_PROTOCOL` | `http/protobuf` (default) or `grpc` (feature `otlp-grpc`) |
-    /// | `OTEL_EXPORTER_OTLP_HEADERS`, `…_TRACES_HEADERS` | `key=value,…` sent with every export |
-    /// | `OTEL_EXPORTER_OTLP_TIMEOUT`, `…_TRACES_TIMEOUT` | export timeout in milliseconds |
+    /// | `OTEL_EXPORTER_OTLP_HEADERS`, `…_TRACES_HEADERS` | `key=value,…` sent with every export, values percent-encoded; values never appear in errors or `{:?}` |
+    /// | `OTEL_EXPORTER_OTLP_TIMEOUT`, `…_TRACES_TIMEOUT` | export timeout, a positive number of milliseconds |
+    /// | `OTEL_BSP_SCHEDULE_DELAY` | milliseconds between exports of queued spans (default 500) |
     /// | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | `always_on`, `always_off`, `traceidratio`, `parentbased_*` |
     /// | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,…` added to exported spans |
     ///
@@ -419,14 +418,14 @@ impl Builder {
                 }
             };
         }
-        if let Some(v) = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-            export::validate_endpoint(&v)
-                .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &v, why))?;
-            self.export.endpoint = Some(export::Endpoint::Traces(v.trim().to_owned()));
-        } else if let Some(v) = get("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            export::validate_endpoint(&v)
-                .map_err(|why| Error::invalid_env("OTEL_EXPORTER_OTLP_ENDPOINT", &v, why))?;
-            self.export.endpoint = Some(export::Endpoint::Base(v.trim().to_owned()));
+        for var in [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ] {
+            if let Some(v) = get(var) {
+                self.export.endpoint = Some(export::Endpoint::from_env(var, &v)?);
+                break;
+            }
         }
         for var in [
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
@@ -442,9 +441,7 @@ impl Builder {
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
         ] {
             if let Some(v) = get(var) {
-                let headers =
-                    export::parse_key_values(&v).map_err(|why| Error::invalid_env(var, &v, why))?;
-                self.export.headers.extend(headers);
+                self.export.headers.extend(export::parse_headers(var, &v)?);
             }
         }
         for var in [
@@ -452,16 +449,12 @@ impl Builder {
             "OTEL_EXPORTER_OTLP_TIMEOUT",
         ] {
             if let Some(v) = get(var) {
-                let ms: u64 = v.trim().parse().map_err(|_| {
-                    Error::invalid_env(
-                        var,
-                        &v,
-                        "expected a timeout in milliseconds, e.g. \"10000\"",
-                    )
-                })?;
-                self.export.timeout = Some(std::time::Duration::from_millis(ms));
+                self.export.timeout = Some(export::parse_millis(var, &v)?);
                 break;
             }
+        }
+        if let Some(v) = get("OTEL_BSP_SCHEDULE_DELAY") {
+            self.export.schedule_delay = Some(export::parse_millis("OTEL_BSP_SCHEDULE_DELAY", &v)?);
         }
         if let Some(v) = get("OTEL_TRACES_SAMPLER") {
             self.export.sampler =

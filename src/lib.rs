@@ -65,6 +65,8 @@ pub mod logging;
 pub mod metric;
 mod panic_hook;
 pub mod profile;
+// Credentials in configuration: one redaction for Debug, errors, logs and reports.
+mod secret;
 #[cfg(unix)]
 mod signal_listener;
 pub mod trace;

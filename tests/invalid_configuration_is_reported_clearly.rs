@@ -87,3 +87,27 @@ fn builder_values_are_validated_where_they_are_set() {
         .unwrap_err();
     assert!(err.to_string().contains("with_redacted_fields"), "{err}");
 }
+
+#[test]
+fn otlp_timeouts_must_be_a_positive_number_of_milliseconds() {
+    // 0 used to be accepted, and then every export failed before it started.
+    for var in [
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_BSP_SCHEDULE_DELAY",
+    ] {
+        let msg = env_error(&[(var, "0")]).to_string();
+        assert!(msg.starts_with(&format!("invalid {var}=\"0\": ")), "{msg}");
+        assert!(
+            msg.contains("expected a positive whole number of milliseconds"),
+            "{msg}"
+        );
+        for bad in ["-5", "ten", "1.5", "99999999999999999999"] {
+            let msg = env_error(&[(var, bad)]).to_string();
+            assert!(
+                msg.starts_with(&format!("invalid {var}={bad:?}: expected a positive")),
+                "{msg}"
+            );
+        }
+    }
+}

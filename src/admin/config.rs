@@ -4,6 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use crate::error::Error;
 use crate::init::Builder;
+use crate::secret::Redacted;
 
 /// Where the admin server listens unless configured otherwise: loopback only, on the port
 /// registered for Prometheus exporters of this kind.
@@ -33,7 +34,7 @@ impl std::fmt::Debug for AdminSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminSettings")
             .field("addr", &self.addr)
-            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("token", &self.token.as_ref().map(|_| Redacted))
             .finish()
     }
 }

@@ -16,7 +16,7 @@ use crate::trace::export::{Endpoint, ExportSettings};
 use super::{AdminSettings, LiveControl};
 
 /// What is shown in place of a secret.
-const MASKED: &str = "[REDACTED]";
+const MASKED: &str = crate::secret::REDACTED;
 
 /// The parts of a [`Builder`](crate::Builder) the report shows.
 #[derive(Debug)]
@@ -173,8 +173,9 @@ pub(crate) fn config_json(
 }
 
 fn traces_json(export: &ExportSettings) -> String {
+    // `SecretUrl` displays with user info and query masked.
     let endpoint = export.endpoint.as_ref().map(|e| match e {
-        Endpoint::Base(url) | Endpoint::Traces(url) => mask_url(url),
+        Endpoint::Base(url) | Endpoint::Traces(url) => url.to_string(),
     });
     let mut headers = Obj::new();
     for (name, _) in &export.headers {
@@ -202,30 +203,6 @@ fn traces_json(export: &ExportSettings) -> String {
         .opt_str("service_version", export.service_version.as_deref())
         .raw("resource", &resource.finish())
         .finish()
-}
-
-/// Masks what a URL may carry as a secret: user info (`user:password@`) and the query.
-fn mask_url(url: &str) -> String {
-    let url = url.trim();
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("{MASKED}@{host}"),
-        None => authority.to_owned(),
-    };
-    let path = match path.split_once('?') {
-        Some((p, _)) => format!("{p}?{MASKED}"),
-        None => path.to_owned(),
-    };
-    let prefix = if scheme.is_empty() {
-        String::new()
-    } else {
-        format!("{scheme}://")
-    };
-    format!("{prefix}{authority}{path}")
 }
 
 /// What stethoscope has done and cost so far, read now.
@@ -311,18 +288,4 @@ pub(crate) fn report(config_json: Option<&str>, live: &LiveControl) -> String {
         .raw("config", config_json.unwrap_or("null"))
         .raw("figures", &figures_json(live))
         .finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_credentials_and_queries() {
-        assert_eq!(
-            mask_url("http://user:pw@collector:4318/v1/traces?key=abc"),
-            "http://[REDACTED]@collector:4318/v1/traces?[REDACTED]"
-        );
-        assert_eq!(mask_url("http://collector:4318"), "http://collector:4318");
-    }
 }

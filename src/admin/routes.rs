@@ -39,7 +39,10 @@ impl std::fmt::Debug for AdminState {
         f.debug_struct("AdminState")
             .field("metrics", &self.metrics.is_some())
             .field("readiness", &self.readiness)
-            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "token",
+                &self.token.as_ref().map(|_| crate::secret::Redacted),
+            )
             .finish()
     }
 }

@@ -18,6 +18,7 @@ use opentelemetry_sdk::Resource;
 
 use super::http_client::BlockingHttpClient;
 use crate::error::Error;
+use crate::secret::{mask_url, Secret, SecretUrl};
 
 /// Spans queued for export at most; past it new spans are dropped and counted.
 pub const DEFAULT_SPAN_QUEUE: usize = 2_048;
@@ -25,7 +26,7 @@ pub const DEFAULT_SPAN_QUEUE: usize = 2_048;
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Export errors are reported at most once per this interval.
 const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(60);
-/// How often queued spans are sent.
+/// How often queued spans are sent unless `OTEL_BSP_SCHEDULE_DELAY` says otherwise.
 const SCHEDULED_DELAY: Duration = Duration::from_millis(500);
 
 /// Which traces are recorded and exported (`OTEL_TRACES_SAMPLER`).
@@ -149,31 +150,55 @@ pub(crate) struct ExportSettings {
     /// Where the collector is; `None` = no export.
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) protocol: OtlpProtocol,
-    pub(crate) headers: Vec<(String, String)>,
+    /// Header names as given; values are credentials as often as not.
+    pub(crate) headers: Vec<(String, Secret)>,
     pub(crate) sampler: TraceSampler,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) service_version: Option<String>,
     pub(crate) disabled: bool,
     pub(crate) queue: usize,
     pub(crate) timeout: Option<Duration>,
+    /// How often queued spans are sent (`OTEL_BSP_SCHEDULE_DELAY`); `None` = [`SCHEDULED_DELAY`].
+    pub(crate) schedule_delay: Option<Duration>,
 }
 
-/// A collector address as configured.
+/// A collector address as configured; `Debug` masks its user info and query.
 #[derive(Clone, Debug)]
 pub(crate) enum Endpoint {
     /// A base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`): OTLP/HTTP appends `/v1/traces`.
-    Base(String),
+    Base(SecretUrl),
     /// The URL for spans exactly (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
-    Traces(String),
+    Traces(SecretUrl),
 }
 
 impl Endpoint {
     /// The URL the exporter sends to under `protocol`.
-    fn resolve(&self, protocol: OtlpProtocol) -> String {
+    fn resolve(&self, protocol: OtlpProtocol) -> SecretUrl {
         match (self, protocol) {
-            (Endpoint::Base(base), OtlpProtocol::HttpProtobuf) => traces_url_from_base(base),
-            (Endpoint::Base(url) | Endpoint::Traces(url), _) => url.trim().to_owned(),
+            (Endpoint::Base(base), OtlpProtocol::HttpProtobuf) => {
+                SecretUrl::new(traces_url_from_base(base.expose()))
+            }
+            (Endpoint::Base(url) | Endpoint::Traces(url), _) => url.clone(),
         }
+    }
+
+    /// `base_url` from [`Builder::with_otlp_endpoint`](crate::Builder::with_otlp_endpoint).
+    pub(crate) fn from_builder(base_url: &str) -> Result<Self, Error> {
+        validate_endpoint(base_url)
+            .map_err(|why| Error::invalid_config("with_otlp_endpoint", mask_url(base_url), why))?;
+        Ok(Endpoint::Base(SecretUrl::new(base_url.trim())))
+    }
+
+    /// The value of `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL) or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the URL for spans).
+    pub(crate) fn from_env(var: &'static str, url: &str) -> Result<Self, Error> {
+        validate_endpoint(url).map_err(|why| Error::invalid_env(var, &mask_url(url), why))?;
+        let url = SecretUrl::new(url.trim());
+        Ok(if var == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
+            Endpoint::Traces(url)
+        } else {
+            Endpoint::Base(url)
+        })
     }
 }
 
@@ -238,23 +263,106 @@ pub(crate) fn traces_url_from_base(base: &str) -> String {
     format!("{}/v1/traces", base.trim().trim_end_matches('/'))
 }
 
+/// What `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_RESOURCE_ATTRIBUTES` accept.
+const KEY_VALUE_FORMAT: &str = "expected \"key1=value1,key2=value2\" with each value \
+     percent-encoded as the OpenTelemetry specification says (%20 for a space, %2C for a comma), \
+     e.g. \"x-team=core,note=two%20words\"";
+
 /// Parses `key=value,key=value` lists (`OTEL_EXPORTER_OTLP_HEADERS`,
 /// `OTEL_RESOURCE_ATTRIBUTES`), percent-decoding the values.
+///
+/// An error names the entry by position (and key, when it has one) but never quotes a value:
+/// for headers the value is a credential, and an entry without `=` may be the tail of one
+/// that held an unencoded comma.
 pub(crate) fn parse_key_values(list: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = item
-            .split_once('=')
-            .ok_or_else(|| format!("{item:?} has no '='; expected \"key1=value1,key2=value2\""))?;
+    let items: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let entry = format!("entry {} of {}", i + 1, items.len());
+        let Some((k, v)) = item.split_once('=') else {
+            return Err(format!(
+                "{entry} has no \"=\" (not shown: it may be part of a secret); {KEY_VALUE_FORMAT}"
+            ));
+        };
         let k = k.trim();
         if k.is_empty() {
-            return Err(format!("{item:?} has an empty key"));
+            return Err(format!("{entry} has an empty key; {KEY_VALUE_FORMAT}"));
         }
-        let v =
-            percent_decode(v.trim()).ok_or_else(|| format!("{item:?} has an invalid %-escape"))?;
+        let v = percent_decode(v.trim()).ok_or_else(|| {
+            format!(
+                "{entry} ({k:?}) has an invalid %-escape in its value (a % must be followed by \
+                 two hex digits of UTF-8); {KEY_VALUE_FORMAT}"
+            )
+        })?;
         out.push((k.to_owned(), v));
     }
     Ok(out)
+}
+
+/// Parses `OTEL_EXPORTER_OTLP_HEADERS` (or `…_TRACES_HEADERS`, named by `var`) into header
+/// names and secret values, checking each is valid in an HTTP request (the exporter would
+/// otherwise drop it silently, and every export would go without it).
+///
+/// The error shows the list with every value replaced by the redaction marker.
+pub(crate) fn parse_headers(var: &'static str, list: &str) -> Result<Vec<(String, Secret)>, Error> {
+    let invalid = |why: String| Error::invalid_env(var, &redact_key_values(list), why);
+    let pairs = parse_key_values(list).map_err(invalid)?;
+    let count = pairs.len();
+    let mut headers = Vec::with_capacity(count);
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        let entry = format!("entry {} of {count}", i + 1);
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(invalid(format!(
+                "{entry} ({name:?}) is not a valid HTTP header name (letters, digits and \
+                 !#$%&'*+-.^_`|~ only); {KEY_VALUE_FORMAT}"
+            )));
+        }
+        if http::HeaderValue::from_str(&value).is_err() {
+            return Err(invalid(format!(
+                "{entry} ({name:?}) has a value that decodes to a control character, which an \
+                 HTTP header cannot carry; {KEY_VALUE_FORMAT}"
+            )));
+        }
+        headers.push((name, Secret::new(value)));
+    }
+    Ok(headers)
+}
+
+/// `list` with every value replaced by the redaction marker; entries without `=`, and keys that
+/// are not plain header names (`authorization: Bearer x=`), are replaced whole.
+fn redact_key_values(list: &str) -> String {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((k, _)) if http::HeaderName::from_bytes(k.trim().as_bytes()).is_ok() => {
+                format!("{}={}", k.trim(), crate::secret::REDACTED)
+            }
+            _ => crate::secret::REDACTED.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parses a positive number of milliseconds (`OTEL_EXPORTER_OTLP_TIMEOUT`,
+/// `OTEL_BSP_SCHEDULE_DELAY`, …). Zero is refused: as a timeout it would fail every export
+/// before it starts, as a delay it would spin the export thread.
+pub(crate) fn parse_millis(var: &'static str, value: &str) -> Result<Duration, Error> {
+    const EXPECTED: &str =
+        "expected a positive whole number of milliseconds, e.g. \"10000\" for 10 seconds";
+    match value.trim().parse::<u64>() {
+        Ok(0) => Err(Error::invalid_env(
+            var,
+            value,
+            format!("0 ms would make every export fail or spin; {EXPECTED}"),
+        )),
+        Ok(ms) => Ok(Duration::from_millis(ms)),
+        Err(_) => Err(Error::invalid_env(var, value, EXPECTED)),
+    }
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -282,13 +390,20 @@ pub(crate) struct ExportStats {
     pub(crate) dropped: AtomicU64,
     pub(crate) exported: AtomicU64,
     pub(crate) failed_exports: AtomicU64,
-    /// The batch processor's shutdown gave up waiting for its export thread.
+    /// Spans carried by failed exports (part of `dropped`).
+    failed_spans: AtomicU64,
+    /// What the last failed export reported, for the shutdown error.
+    last_error: Mutex<Option<String>>,
+    /// The batch processor gave up waiting for its last export at shutdown.
     shutdown_timed_out: AtomicBool,
+    /// Where spans go, masked (user info and query redacted), for the failure warning.
+    collector: Option<String>,
     last_error_report: Mutex<Option<Instant>>,
 }
 
 impl ExportStats {
     fn report_error(&self, what: &dyn std::fmt::Display) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(what.to_string());
         let mut last = self
             .last_error_report
             .lock()
@@ -298,6 +413,7 @@ impl ExportStats {
             tracing::warn!(
                 target: "stethoscope::trace",
                 error = %what,
+                collector = self.collector.as_deref().unwrap_or("custom exporter"),
                 failed_exports = self.failed_exports.load(Ordering::Relaxed),
                 dropped_spans = self.dropped.load(Ordering::Relaxed),
                 "exporting spans failed; spans are dropped and counted (reported at most once a minute)"
@@ -335,7 +451,8 @@ impl SpanProcessor for CountingProcessor {
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
         let result = self.inner.shutdown_with_timeout(timeout);
-        // The provider folds this into a generic error; `Exporter::shutdown` needs to know.
+        // The provider folds this into a generic "Shutdown errors: [..]" failure; keep the
+        // one fact `Exporter::shutdown` needs to say what happened.
         if matches!(result, Err(OTelSdkError::Timeout(_))) {
             self.stats.shutdown_timed_out.store(true, Ordering::Release);
         }
@@ -366,6 +483,9 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
             Err(e) => {
                 self.stats.failed_exports.fetch_add(1, Ordering::Relaxed);
                 self.stats.dropped.fetch_add(n as u64, Ordering::Relaxed);
+                self.stats
+                    .failed_spans
+                    .fetch_add(n as u64, Ordering::AcqRel);
                 self.stats.report_error(e);
             }
         }
@@ -397,20 +517,24 @@ impl Exporter {
     /// Builds the tracer provider for `settings` (a custom exporter or an OTLP endpoint).
     pub(crate) fn start(settings: &mut ExportSettings, service_name: &str) -> Result<Self, Error> {
         let timeout = settings.timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
-        let stats = Arc::new(ExportStats::default());
         let queue = settings.queue.max(1);
         let config = BatchConfigBuilder::default()
             .with_max_queue_size(queue)
-            .with_scheduled_delay(SCHEDULED_DELAY)
+            .with_scheduled_delay(settings.schedule_delay.unwrap_or(SCHEDULED_DELAY))
             .build();
-        let batch = match settings.custom.take() {
+        let custom = settings.custom.take();
+        let endpoint = settings
+            .endpoint
+            .as_ref()
+            .map(|e| e.resolve(settings.protocol))
+            .unwrap_or_else(|| SecretUrl::new(""));
+        let stats = Arc::new(ExportStats {
+            collector: custom.is_none().then(|| endpoint.to_string()),
+            ..ExportStats::default()
+        });
+        let batch = match custom {
             Some(custom) => (custom.0)(Arc::clone(&stats), config),
             None => {
-                let endpoint = settings
-                    .endpoint
-                    .as_ref()
-                    .map(|e| e.resolve(settings.protocol))
-                    .unwrap_or_default();
                 let rejected = |e: &dyn std::fmt::Display| {
                     Error::invalid_config(
                         "with_otlp_endpoint",
@@ -437,9 +561,15 @@ impl Exporter {
                         let otlp = opentelemetry_otlp::SpanExporter::builder()
                             .with_http()
                             .with_http_client(BlockingHttpClient { timeout })
-                            .with_endpoint(&endpoint)
+                            .with_endpoint(endpoint.expose())
                             .with_timeout(timeout)
-                            .with_headers(settings.headers.iter().cloned().collect())
+                            .with_headers(
+                                settings
+                                    .headers
+                                    .iter()
+                                    .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                                    .collect(),
+                            )
                             .build()
                             .map_err(|e| rejected(&e))?;
                         BatchSpanProcessor::builder(CountingExporter {
@@ -469,29 +599,68 @@ impl Exporter {
     }
 
     /// Flushes and stops, waiting at most `deadline` even if the collector hangs.
+    ///
+    /// # Errors
+    /// [`Error::ExportTimeout`] when the last export was not answered by `deadline`,
+    /// [`Error::ExportFailed`] when it failed; both count the spans that were not exported.
     pub(crate) fn shutdown(self, deadline: Duration) -> Result<(), Error> {
+        let stats = self.stats;
+        let failed_before = stats.failed_spans.load(Ordering::Acquire);
         let (done, wait) = mpsc::channel();
         let provider = self.provider;
-        let stats = self.stats;
         // The SDK's shutdown blocks until its thread finishes the last export; run it aside so
         // a hung collector cannot hold the caller past the deadline.
-        let spawned = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("stethoscope-span-shutdown".into())
             .spawn(move || {
                 let _ = done.send(provider.shutdown_with_timeout(deadline));
-            });
-        if spawned.is_err() {
-            return Ok(());
-        }
-        match wait.recv_timeout(deadline) {
-            // The SDK gives up at the same deadline, so it may answer first: the spans it was
-            // still exporting are abandoned all the same.
-            Ok(_) if stats.shutdown_timed_out.load(Ordering::Acquire) => {
-                Err(Error::ExportTimeout { deadline })
+            })
+            .map_err(|e| {
+                Error::io(
+                    "starting the thread that exports the last spans (they were not exported)",
+                    e,
+                )
+            })?;
+        let answered = wait.recv_timeout(deadline);
+        // Spans still queued or inside an unanswered request, plus those whose export failed
+        // since shutdown began.
+        let unexported_spans = stats.in_flight.load(Ordering::Acquire) as u64
+            + stats
+                .failed_spans
+                .load(Ordering::Acquire)
+                .saturating_sub(failed_before);
+        let sdk_result = match answered {
+            Err(_) => {
+                return Err(Error::ExportTimeout {
+                    deadline,
+                    unexported_spans,
+                })
             }
-            Ok(_) => Ok(()),
-            Err(_) => Err(Error::ExportTimeout { deadline }),
-        }
+            Ok(_) if stats.shutdown_timed_out.load(Ordering::Acquire) => {
+                return Err(Error::ExportTimeout {
+                    deadline,
+                    unexported_spans,
+                })
+            }
+            Ok(result) => result,
+        };
+        let failed_now = stats.failed_spans.load(Ordering::Acquire) > failed_before;
+        // The SDK reports `Ok` even when its last export failed; our counts tell.
+        let reason = match sdk_result {
+            Ok(()) if unexported_spans == 0 => return Ok(()),
+            _ if failed_now => stats
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default(),
+            Err(e) => e.to_string(),
+            Ok(()) => "they finished while shutdown was under way, after the last export".into(),
+        };
+        Err(Error::ExportFailed {
+            unexported_spans,
+            reason,
+        })
     }
 }
 
@@ -562,9 +731,82 @@ mod tests {
             parse_key_values("api-key=a%20b, x=1").unwrap(),
             vec![("api-key".into(), "a b".into()), ("x".into(), "1".into())]
         );
-        assert!(parse_key_values("novalue").is_err());
-        assert!(parse_key_values("=v").is_err());
-        assert!(parse_key_values("k=%zz").is_err());
+        assert!(parse_key_values("novalue")
+            .unwrap_err()
+            .starts_with("entry 1 of 1 has no \"=\""));
+        assert!(parse_key_values("a=1,=v")
+            .unwrap_err()
+            .starts_with("entry 2 of 2 has an empty key"));
+        let err = parse_key_values("k=%zzs3cr3t").unwrap_err();
+        assert!(err.starts_with("entry 1 of 1 (\"k\") has an invalid %-escape"));
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn headers_are_checked_as_http_headers() {
+        let var = "OTEL_EXPORTER_OTLP_HEADERS";
+        let headers = parse_headers(var, "Authorization=Bearer%20t%C3%A9, x-a=1").unwrap();
+        assert_eq!(headers[0].0, "Authorization");
+        assert_eq!(headers[0].1.expose(), "Bearer t\u{e9}");
+        let err = parse_headers(var, "bad name=s3cr3t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "invalid OTEL_EXPORTER_OTLP_HEADERS=\"[REDACTED]\": entry 1 of 1 (\"bad name\") \
+                 is not a valid HTTP header name"
+            ),
+            "{err}"
+        );
+        let err = parse_headers(var, "a=%7Fs3cr3t").unwrap_err().to_string();
+        assert!(err.contains("control character"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn export_settings_debug_masks_header_values_and_user_info() {
+        let settings = ExportSettings {
+            endpoint: Some(
+                Endpoint::from_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:s3cr3t@c:4318")
+                    .unwrap(),
+            ),
+            headers: parse_headers(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer%20s3cr3t",
+            )
+            .unwrap(),
+            ..ExportSettings::default()
+        };
+        for shown in [format!("{settings:?}"), format!("{settings:#?}")] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+            assert!(shown.contains("authorization"), "{shown}");
+            assert!(shown.contains("[REDACTED]"), "{shown}");
+            assert!(shown.contains("http://[REDACTED]@c:4318"), "{shown}");
+        }
+        // What is sent is the real value.
+        assert_eq!(settings.headers[0].1.expose(), "Bearer s3cr3t");
+        let url = settings
+            .endpoint
+            .unwrap()
+            .resolve(OtlpProtocol::HttpProtobuf);
+        assert_eq!(url.expose(), "http://u:s3cr3t@c:4318/v1/traces");
+    }
+
+    #[test]
+    fn milliseconds_must_be_positive() {
+        assert_eq!(
+            parse_millis("OTEL_EXPORTER_OTLP_TIMEOUT", " 2500 ").unwrap(),
+            Duration::from_millis(2500)
+        );
+        let err = parse_millis("OTEL_EXPORTER_OTLP_TIMEOUT", "0").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "invalid OTEL_EXPORTER_OTLP_TIMEOUT=\"0\": 0 ms would make every export fail"
+            ),
+            "{err}"
+        );
+        assert!(parse_millis("OTEL_EXPORTER_OTLP_TIMEOUT", "-1").is_err());
+        assert!(parse_millis("OTEL_EXPORTER_OTLP_TIMEOUT", "5s").is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use crate::error::Error;
+use crate::secret::{Secret, SecretUrl, REDACTED};
 
 /// The tonic exporter plus the runtime it runs on.
 #[derive(Debug)]
@@ -23,8 +24,8 @@ pub(crate) struct GrpcExporter {
 
 impl GrpcExporter {
     pub(crate) fn build(
-        endpoint: &str,
-        headers: &[(String, String)],
+        endpoint: &SecretUrl,
+        headers: &[(String, Secret)],
         timeout: Duration,
     ) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -42,11 +43,11 @@ impl GrpcExporter {
                         format!("not a gRPC metadata key: {e}"),
                     )
                 })?;
-            let value = value.parse().map_err(|e| {
+            let value = value.expose().parse().map_err(|e| {
                 Error::invalid_config(
                     "OTLP headers",
-                    value,
-                    format!("not a gRPC metadata value: {e}"),
+                    format!("{key}={REDACTED}"),
+                    format!("not a gRPC metadata value (visible ASCII only): {e}"),
                 )
             })?;
             metadata.insert(key, value);
@@ -56,7 +57,7 @@ impl GrpcExporter {
             let _enter = runtime.enter();
             opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
-                .with_endpoint(endpoint)
+                .with_endpoint(endpoint.expose())
                 .with_timeout(timeout)
                 .with_metadata(metadata)
                 .build()

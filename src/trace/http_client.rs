@@ -6,7 +6,7 @@
 //! or agent (the usual deployment), which forwards over TLS.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
@@ -33,13 +33,12 @@ fn send(request: Request<Bytes>, timeout: Duration) -> Result<Response<Bytes>, H
     if uri.scheme_str() != Some("http") {
         return Err(format!("unsupported scheme in {uri}: only http:// is supported").into());
     }
+    // `host()` keeps an IPv6 literal's brackets (`[::1]`): right for the Host header, not
+    // something the resolver understands.
     let host = uri.host().ok_or("endpoint has no host")?;
     let port = uri.port_u16().unwrap_or(80);
-    let addr = (host, port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| format!("{host}:{port} did not resolve"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    let addrs = resolve(host, port)?;
+    let mut stream = connect(&addrs, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
 
@@ -48,17 +47,19 @@ fn send(request: Request<Bytes>, timeout: Duration) -> Result<Response<Bytes>, H
         "{} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {}\r\nConnection: close\r\n",
         request.method(),
         request.body().len()
-    );
+    )
+    .into_bytes();
     for (name, value) in request.headers() {
-        if let Ok(value) = value.to_str() {
-            head.push_str(name.as_str());
-            head.push_str(": ");
-            head.push_str(value);
-            head.push_str("\r\n");
-        }
+        // As bytes: a value with non-ASCII (obs-text) is valid and must not be skipped, or an
+        // export would silently go without its credentials. `HeaderValue` already excludes
+        // CR and LF.
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
+    head.extend_from_slice(b"\r\n");
+    stream.write_all(&head)?;
     stream.write_all(request.body())?;
     stream.flush()?;
 
@@ -96,4 +97,63 @@ fn send(request: Request<Bytes>, timeout: Duration) -> Result<Response<Bytes>, H
         }
     }
     Ok(builder.body(Bytes::from(body))?)
+}
+
+/// The addresses for `host` as written in a URL: an IP literal (IPv6 in brackets) as is, a
+/// name through the system resolver.
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, HttpError> {
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}:{port}: {e}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("{host}:{port} did not resolve to any address").into());
+    }
+    Ok(addrs)
+}
+
+/// Connects to the first address that answers (`localhost` may resolve to `::1` first while
+/// the collector listens on `127.0.0.1` only), each attempt bounded by `timeout`.
+fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, HttpError> {
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(format!("cannot connect to {addr}: {e}")),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| "no address to connect to".into())
+        .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_literals_resolve_without_the_resolver() {
+        assert_eq!(
+            resolve("[::1]", 4318).unwrap(),
+            vec![SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 4318))]
+        );
+        assert_eq!(
+            resolve("127.0.0.1", 80).unwrap(),
+            vec![SocketAddr::from(([127, 0, 0, 1], 80))]
+        );
+        assert!(resolve("localhost", 1).unwrap()[0].ip().is_loopback());
+    }
+
+    #[test]
+    fn the_uri_keeps_ipv6_brackets_for_the_host_header() {
+        let uri: http::Uri = "http://[::1]:4318/v1/traces".parse().unwrap();
+        assert_eq!(uri.host(), Some("[::1]"));
+    }
 }

@@ -21,45 +21,73 @@ pub(crate) enum Behaviour {
     Garbage,
     /// Read the request, then never answer.
     Hang,
+    /// 400 Bad Request, which the exporter does not retry.
+    Reject,
+}
+
+/// Each request's raw head (request line and headers), in arrival order; a condition
+/// variable beside it is signalled on every arrival.
+#[derive(Default)]
+pub(crate) struct Received {
+    heads: Vec<String>,
 }
 
 #[derive(Clone)]
 pub(crate) struct Collector {
     pub(crate) addr: SocketAddr,
     pub(crate) requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-    /// Export requests read so far (whatever the answer), signalled as each one arrives.
-    arrived: Arc<(Mutex<usize>, Condvar)>,
+    received: Arc<(Mutex<Received>, Condvar)>,
 }
 
 impl Collector {
     pub(crate) fn start(behaviour: Behaviour) -> Collector {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
+        Collector::start_on("127.0.0.1:0", behaviour).unwrap()
+    }
+
+    /// Listens on `addr`; `Err` when it cannot be bound (e.g. `[::1]:0` without IPv6).
+    pub(crate) fn start_on(addr: &str, behaviour: Behaviour) -> std::io::Result<Collector> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let arrived = Arc::new((Mutex::new(0), Condvar::new()));
-        let (store, signal) = (Arc::clone(&requests), Arc::clone(&arrived));
+        let received = Arc::new((Mutex::new(Received::default()), Condvar::new()));
+        let store = Arc::clone(&requests);
+        let signal = Arc::clone(&received);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (store, signal) = (Arc::clone(&store), Arc::clone(&signal));
+                let store = Arc::clone(&store);
+                let signal = Arc::clone(&signal);
                 std::thread::spawn(move || serve(stream, behaviour, &store, &signal));
             }
         });
-        Collector {
+        Ok(Collector {
             addr,
             requests,
-            arrived,
-        }
+            received,
+        })
     }
 
     /// Waits until the collector has read a whole export request (before answering it, or
     /// hanging); `false` if none arrived `within`.
     pub(crate) fn wait_for_request(&self, within: Duration) -> bool {
-        let (count, signal) = &*self.arrived;
-        let count = count.lock().unwrap();
-        let (count, _) = signal
-            .wait_timeout_while(count, within, |n| *n == 0)
+        let (lock, arrived) = &*self.received;
+        let (received, _) = arrived
+            .wait_timeout_while(lock.lock().unwrap(), within, |r| r.heads.is_empty())
             .unwrap();
-        *count > 0
+        !received.heads.is_empty()
+    }
+
+    /// The raw heads of the requests received so far.
+    pub(crate) fn heads(&self) -> Vec<String> {
+        self.received.0.lock().unwrap().heads.clone()
+    }
+
+    /// Blocks until `n` requests have arrived (whatever the answer); returns their raw heads.
+    pub(crate) fn wait_for_requests(&self, n: usize) -> Vec<String> {
+        let (lock, arrived) = &*self.received;
+        let received = arrived
+            .wait_while(lock.lock().unwrap(), |r| r.heads.len() < n)
+            .unwrap();
+        received.heads.clone()
     }
 
     pub(crate) fn url(&self) -> String {
@@ -93,13 +121,13 @@ fn serve(
     stream: TcpStream,
     behaviour: Behaviour,
     store: &Mutex<Vec<ExportTraceServiceRequest>>,
-    arrived: &(Mutex<usize>, Condvar),
+    signal: &(Mutex<Received>, Condvar),
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
     let mut length = 0usize;
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+    let mut head = String::new();
+    if reader.read_line(&mut head).unwrap_or(0) == 0 {
         return;
     }
     loop {
@@ -112,6 +140,7 @@ fn serve(
                 length = v.trim().parse().unwrap_or(0);
             }
         }
+        head.push_str(&line);
     }
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
@@ -120,8 +149,12 @@ fn serve(
     if let Ok(req) = ExportTraceServiceRequest::decode(body.as_slice()) {
         store.lock().unwrap().push(req);
     }
-    *arrived.0.lock().unwrap() += 1;
-    arrived.1.notify_all();
+    {
+        let (lock, arrived) = signal;
+        let mut received = lock.lock().unwrap();
+        received.heads.push(head);
+        arrived.notify_all();
+    }
     let mut stream = reader.into_inner();
     match behaviour {
         Behaviour::Accept => {
@@ -132,6 +165,11 @@ fn serve(
         Behaviour::Garbage => {
             let _ = stream.write_all(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n\xff\xfe\xfdgarbage",
+            );
+        }
+        Behaviour::Reject => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             );
         }
         Behaviour::Hang => std::thread::sleep(Duration::from_secs(3600)),
