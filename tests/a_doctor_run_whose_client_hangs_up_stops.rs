@@ -7,16 +7,9 @@ mod http;
 
 use std::time::Duration;
 
-use stethoscope::{LogOutput, Stethoscope};
-
 #[test]
 fn hanging_up_on_a_long_doctor_run_frees_the_doctor_and_the_profiler() {
-    let guard = Stethoscope::builder()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .with_admin_addr(http::any_port())
-        .install()
-        .unwrap();
-    let addr = guard.admin_addr().unwrap();
+    let (_guard, addr) = http::install_with_admin();
     // With its CPU profile (the default), so the long run holds the profiler too.
     let short = "/debug/doctor?seconds=1&format=json";
 

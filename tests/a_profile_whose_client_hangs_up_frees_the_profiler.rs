@@ -9,8 +9,6 @@ mod profile;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use stethoscope::{LogOutput, Stethoscope};
-
 /// A capture that is running: other profile requests are refused meanwhile.
 const PROBE: &str = "/debug/pprof/flamegraph?seconds=1&format=folded";
 
@@ -38,12 +36,7 @@ fn short_profile_is_served(addr: SocketAddr) {
 
 #[test]
 fn hanging_up_on_a_long_capture_frees_the_profiler() {
-    let guard = Stethoscope::builder()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .with_admin_addr(http::any_port())
-        .install()
-        .unwrap();
-    let addr = guard.admin_addr().unwrap();
+    let (_guard, addr) = http::install_with_admin();
 
     for long in [
         "/debug/pprof/profile?seconds=300",

@@ -7,16 +7,9 @@ mod http;
 
 use std::time::Duration;
 
-use stethoscope::{LogOutput, Stethoscope};
-
 #[test]
 fn a_second_doctor_request_while_one_runs_is_a_conflict() {
-    let guard = Stethoscope::builder()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .with_admin_addr(http::any_port())
-        .install()
-        .unwrap();
-    let addr = guard.admin_addr().unwrap();
+    let (_guard, addr) = http::install_with_admin();
     let second = "/debug/doctor?seconds=1&format=json&profile=false";
 
     let first = http::start_request(

@@ -5,16 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use stethoscope::{LogOutput, Stethoscope};
-
 #[test]
 fn metrics_answer_while_every_worker_spins() {
-    let guard = Stethoscope::builder()
-        .with_log_output(LogOutput::Writer(Box::new(std::io::sink())))
-        .with_admin_addr(http::any_port())
-        .install()
-        .unwrap();
-    let addr = guard.admin_addr().unwrap();
+    let (_guard, addr) = http::install_with_admin();
 
     const WORKERS: usize = 2;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -210,3 +210,15 @@ fn has_answered(stream: &TcpStream) -> bool {
     stream.set_nonblocking(false).unwrap();
     answered
 }
+
+/// Installs stethoscope with its log lines discarded and the admin server on an ephemeral
+/// loopback port; returns the guard and the server's address.
+pub(crate) fn install_with_admin() -> (stethoscope::Guard, SocketAddr) {
+    let guard = stethoscope::Stethoscope::builder()
+        .with_log_output(stethoscope::LogOutput::Writer(Box::new(std::io::sink())))
+        .with_admin_addr(any_port())
+        .install()
+        .unwrap();
+    let addr = guard.admin_addr().unwrap();
+    (guard, addr)
+}
